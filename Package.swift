@@ -1,0 +1,128 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+/// Roster: four services (users, audience, verification, notification) on one shared runtime.
+///
+/// Layering (one way only): `Services/*` → `RosterRuntime` → `RosterProtocol`.
+/// No service target depends on another service target; services meet over HTTP.
+let package = Package(
+    name: "roster",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "roster-users", targets: ["RosterUsers"]),
+        .executable(name: "roster-audience", targets: ["RosterAudience"]),
+        .executable(name: "roster-verification", targets: ["RosterVerification"]),
+        .executable(name: "roster-notification", targets: ["RosterNotification"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.8.0"),
+        .package(
+            url: "https://github.com/apple/swift-configuration", from: "1.4.0",
+            traits: [.defaults, "CommandLineArguments"]),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // Types every service speaks: ids, problems, pagination, events, internal calls.
+        .target(
+            name: "RosterProtocol",
+            path: "Shared/Protocol"
+        ),
+        // The service runtime: config, database, HTTP app, auth, outbox/inbox, jobs.
+        .target(
+            name: "RosterRuntime",
+            dependencies: [
+                "RosterProtocol",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            path: "Shared/Runtime",
+            resources: [.copy("Resources")]
+        ),
+        .executableTarget(
+            name: "RosterUsers",
+            dependencies: [
+                "RosterRuntime",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+            ],
+            path: "Services/Users",
+            resources: [.copy("Resources")]
+        ),
+        .executableTarget(
+            name: "RosterAudience",
+            dependencies: [
+                "RosterRuntime",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Services/Audience",
+            resources: [.copy("Resources")]
+        ),
+        .executableTarget(
+            name: "RosterVerification",
+            dependencies: [
+                "RosterRuntime",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Services/Verification",
+            resources: [.copy("Resources")]
+        ),
+        .executableTarget(
+            name: "RosterNotification",
+            dependencies: [
+                "RosterRuntime",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Services/Notification",
+            resources: [.copy("Resources")]
+        ),
+        // Test harness: a throwaway database per test, the real service binaries as processes.
+        .target(
+            name: "RosterTestSupport",
+            dependencies: [
+                "RosterRuntime",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            path: "Tests/Support"
+        ),
+        .testTarget(
+            name: "RuntimeTests",
+            dependencies: ["RosterRuntime", "RosterTestSupport"],
+            path: "Tests/RuntimeTests"
+        ),
+        .testTarget(
+            name: "PlatformTests",
+            dependencies: [
+                "RosterTestSupport",
+                .product(name: "Yams", package: "Yams"),
+            ],
+            path: "Tests/PlatformTests"
+        ),
+    ]
+)

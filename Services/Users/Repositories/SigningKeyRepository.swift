@@ -1,0 +1,58 @@
+import Crypto
+import Foundation
+import JWTKit
+import Logging
+import PostgresNIO
+import RosterRuntime
+
+/// The Ed25519 keys that sign access JWTs, kept in the database so every replica signs
+/// with the same keys and publishes the same JWKS.
+struct SigningKeyRepository: Sendable {
+    let client: PostgresClient
+    /// How long a key signs new tokens before a new one replaces it.
+    static let signingLifetime: TimeInterval = 30 * 86_400
+    /// How long a retired key still verifies (longer than any token lives).
+    static let verifyGrace: TimeInterval = 2 * 86_400
+
+    /// Makes sure a key that may sign exists (one replica creates it; the others wait and reuse it).
+    func ensureActiveKey(logger: Logger) async throws {
+        try await self.client.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(hashtext('roster.users.signing_keys'))", logger: logger)
+            let active = try await connection.query("SELECT kid FROM signing_keys WHERE retire_after > now()", logger: logger).collect()
+            guard active.isEmpty else { return }
+            let key = Curve25519.Signing.PrivateKey()
+            let kid = "ed-" + String(UUID().uuidString.prefix(8)).lowercased()
+            let now = Date()
+            let retireAfter = now.addingTimeInterval(Self.signingLifetime)
+            try await connection.query(
+                """
+                INSERT INTO signing_keys (kid, private_key, public_key, retire_after, expires_at)
+                VALUES (\(kid), \(key.rawRepresentation), \(key.publicKey.rawRepresentation),
+                        \(retireAfter), \(retireAfter.addingTimeInterval(Self.verifyGrace)))
+                """, logger: logger)
+            logger.info("created a signing key", metadata: ["kid": "\(kid)"])
+        }
+    }
+
+    /// The public keys that still verify, as a JWKS.
+    func publicKeys(logger: Logger) async throws -> JWKS {
+        var keys: [JWK] = []
+        let rows = try await self.client.query(
+            "SELECT kid, public_key FROM signing_keys WHERE expires_at > now() ORDER BY created_at DESC", logger: logger)
+        for try await (kid, publicKey) in rows.decode((String, Data).self) {
+            keys.append(
+                JWK.octetKeyPair(.eddsa, identifier: JWKIdentifier(string: kid), x: Base64URL.encode(publicKey), y: nil, curve: .ed25519))
+        }
+        return JWKS(keys: keys)
+    }
+}
+
+/// The users service verifies its own tokens from its own table.
+struct LocalJWKSSource: JWKSSource {
+    let repository: SigningKeyRepository
+    let logger: Logger
+
+    func fetchJWKS() async throws -> JWKS {
+        try await self.repository.publicKeys(logger: self.logger)
+    }
+}

@@ -1,0 +1,58 @@
+import RosterProtocol
+
+extension Setting {
+    public static let httpHost = Setting("http.host", default: "127.0.0.1", summary: "Address the HTTP server binds to (`0.0.0.0` in containers).")
+    public static let httpPort = Setting(
+        "http.port", summary: "Port of the HTTP server. Defaults: users 8081, audience 8082, verification 8083, notification 8084.")
+    public static let httpMaxBodyBytes = Setting(
+        "http.maxBodyBytes", default: "1048576", summary: "Largest request body accepted; larger bodies get 413.")
+    public static let httpIdleTimeoutSeconds = Setting(
+        "http.idleTimeoutSeconds", default: "75", summary: "Idle keep-alive connections are closed after this many seconds.")
+    public static let databaseURL = Setting(
+        "database.url", secret: true, required: true,
+        summary: "`postgres://role:password@host:5432/db` of this service's own role; `?sslmode=require` for TLS.")
+    public static let databasePoolSize = Setting("database.poolSize", default: "10", summary: "Most PostgreSQL connections this process opens.")
+    public static let logLevel = Setting("log.level", default: "info", summary: "`trace`, `debug`, `info`, `notice`, `warning`, `error` or `critical`.")
+    public static let serviceSecret = Setting(
+        "service.secret", secret: true, required: true,
+        summary: "Shared deployment secret (32+ characters) that signs service tokens for `/internal/*` calls.")
+    public static let drainSeconds = Setting(
+        "service.drainSeconds", default: "25", summary: "On SIGTERM, in-flight requests get this long to finish before the process stops.")
+    public static let usersURL = Setting("users.url", default: "http://127.0.0.1:8081", summary: "Base URL of the users service.")
+    public static let audienceURL = Setting("audience.url", default: "http://127.0.0.1:8082", summary: "Base URL of the audience service.")
+    public static let verificationURL = Setting(
+        "verification.url", default: "http://127.0.0.1:8083", summary: "Base URL of the verification service.")
+    public static let notificationURL = Setting(
+        "notification.url", default: "http://127.0.0.1:8084", summary: "Base URL of the notification service.")
+    public static let internalTimeoutMs = Setting(
+        "internal.timeoutMs", default: "5000", summary: "Timeout of one internal HTTP call, in milliseconds.")
+    public static let internalRetries = Setting(
+        "internal.retries", default: "2", summary: "Retries of an idempotent internal call after a connection error or 502/503/504.")
+    public static let outboxBatchSize = Setting("outbox.batchSize", default: "100", summary: "Events sent to a subscriber per request.")
+    public static let outboxMaxBackoffSeconds = Setting(
+        "outbox.maxBackoffSeconds", default: "300", summary: "Longest wait between retries of an undelivered event.")
+    public static let pollSeconds = Setting(
+        "service.pollSeconds", default: "1", summary: "How often workers look for due work when no notification woke them.")
+    public static let jwksRefreshSeconds = Setting(
+        "auth.jwksRefreshSeconds", default: "300", summary: "How long the users service's JWKS is cached; an unknown `kid` refreshes it sooner.")
+    public static let apiKeyCacheSeconds = Setting(
+        "auth.apiKeyCacheSeconds", default: "30", summary: "How long an API key introspection answer is cached (revocation takes effect within this time).")
+    public static let jobsConcurrency = Setting("jobs.concurrency", default: "2", summary: "Jobs one process runs at the same time.")
+    public static let bootstrapAPIKey = Setting(
+        "bootstrap.apiKey", secret: true, services: [.users],
+        summary: "Admin API key of the default application, used only on the very first start; when unset one is generated and printed once.")
+
+    /// Every setting any service reads, in the order of the README table.
+    public static let catalog: [Setting] = [
+        .httpHost, .httpPort, .httpMaxBodyBytes, .httpIdleTimeoutSeconds,
+        .databaseURL, .databasePoolSize,
+        .logLevel,
+        .serviceSecret, .drainSeconds, .pollSeconds,
+        .usersURL, .audienceURL, .verificationURL, .notificationURL,
+        .internalTimeoutMs, .internalRetries,
+        .outboxBatchSize, .outboxMaxBackoffSeconds,
+        .jwksRefreshSeconds, .apiKeyCacheSeconds,
+        .jobsConcurrency,
+        .bootstrapAPIKey,
+    ]
+}

@@ -1,0 +1,40 @@
+import PostgresNIO
+import RosterProtocol
+
+/// Maps PostgreSQL errors (by SQLSTATE) to problems, without showing SQL, constraint or table names.
+///
+/// Repositories translate the constraints they know into precise problems (`duplicate_email`);
+/// this is the safety net for the rest.
+public enum DatabaseErrorMapping {
+    /// The problem for a database error, or `nil` when it is a server-side failure (→ 500).
+    public static func problem(for error: PSQLError) -> Problem? {
+        guard error.code == .server else {
+            return .unavailable("The database is not reachable right now; retry shortly.")
+        }
+        switch error.serverInfo?[.sqlState] {
+        case "23505":
+            return .conflict("A resource with the same unique value already exists.", code: "conflict")
+        case "23503":
+            return .conflict("The change refers to a resource that does not exist, or is still referred to.", code: "reference_conflict")
+        case "23502", "23514":
+            return Problem(status: 422, code: "validation_error", title: "Validation failed", detail: "A value breaks a rule of this resource.")
+        case "22001":
+            return Problem(status: 422, code: "value_too_long", title: "Validation failed", detail: "A value is longer than allowed.")
+        case "22P02", "22007", "22008", "22003":
+            return .badRequest("A value has the wrong format or is out of range.")
+        case "40001", "40P01", "55P03":
+            return .unavailable("The change collided with a concurrent one; retry it.")
+        case "57014":
+            return .unavailable("The database took too long to answer; retry or narrow the request.")
+        default:
+            return nil
+        }
+    }
+
+    /// Whether the error is a unique violation of the named constraint.
+    public static func isUniqueViolation(_ error: any Error, constraint: String) -> Bool {
+        let database = (error as? PSQLError) ?? ((error as? PostgresTransactionError)?.closureError as? PSQLError)
+        guard let database, database.code == .server else { return false }
+        return database.serverInfo?[.sqlState] == "23505" && database.serverInfo?[.constraintName] == constraint
+    }
+}

@@ -1,0 +1,168 @@
+import Foundation
+import Logging
+import PostgresNIO
+import RosterProtocol
+
+/// The PostgreSQL-backed job queue of one service schema.
+///
+/// Jobs are claimed with `FOR UPDATE SKIP LOCKED` under a lease; a worker that dies leaves
+/// the lease to run out and the job returns to the queue. Failures retry with exponential
+/// backoff and jitter; a job out of attempts stays `failed` until `redrive`.
+public struct JobQueue: Sendable {
+    let client: PostgresClient
+    let schema: String
+    /// How long a claimed job is reserved before it counts as abandoned (renewed while it runs).
+    public static let lease: TimeInterval = 60
+
+    public init(client: PostgresClient, schema: String) {
+        self.client = client
+        self.schema = schema
+    }
+
+    static let columns: SQLFragment = """
+        id, application_id, kind, status, attempts, max_attempts, progress_done, progress_total, payload, result, \
+        last_error, created_at, updated_at, finished_at
+        """
+
+    /// Enqueues a job in the caller's transaction; with an idempotency key, a repeat returns the first job.
+    public func enqueue(
+        kind: String, applicationID: EntityID?, payload: JSONValue = .object([:]), idempotencyKey: String? = nil,
+        maxAttempts: Int = 5, runAt: Date? = nil, on connection: PostgresConnection, logger: Logger
+    ) async throws -> Job {
+        let fragment: SQLFragment = """
+            WITH inserted AS (
+                INSERT INTO jobs (id, application_id, kind, payload, max_attempts, run_at, idempotency_key)
+                VALUES (\(EntityID.generate()), \(applicationID), \(kind), \(payload), \(maxAttempts), \(runAt ?? Date()), \(idempotencyKey))
+                ON CONFLICT (application_id, kind, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+                RETURNING \(Self.columns)
+            )
+            SELECT \(Self.columns) FROM inserted
+            UNION ALL
+            SELECT \(Self.columns) FROM jobs
+            WHERE application_id IS NOT DISTINCT FROM \(applicationID) AND kind = \(kind) AND idempotency_key = \(idempotencyKey)
+            LIMIT 1
+            """
+        let job = try await Self.decode(connection.query(fragment.query(), logger: logger)).first
+        guard let job else { throw JobQueueError.notStored }
+        try await NotificationHub.notify("jobs", schema: self.schema, on: connection, logger: logger)
+        return job
+    }
+
+    /// Enqueues a job in its own transaction.
+    public func enqueue(
+        kind: String, applicationID: EntityID?, payload: JSONValue = .object([:]), idempotencyKey: String? = nil,
+        maxAttempts: Int = 5, logger: Logger
+    ) async throws -> Job {
+        try await self.client.withTransaction(logger: logger) { connection in
+            try await self.enqueue(
+                kind: kind, applicationID: applicationID, payload: payload, idempotencyKey: idempotencyKey,
+                maxAttempts: maxAttempts, on: connection, logger: logger)
+        }
+    }
+
+    /// A job of the application, or `nil` (also for another application's job).
+    public func job(_ id: EntityID, applicationID: EntityID?, logger: Logger) async throws -> Job? {
+        let fragment: SQLFragment = """
+            SELECT \(Self.columns) FROM jobs WHERE id = \(id) AND application_id IS NOT DISTINCT FROM \(applicationID)
+            """
+        return try await Self.decode(self.client.query(fragment.query(), logger: logger)).first
+    }
+
+    /// Claims the next due job of `kinds`, or returns `nil` when there is none.
+    func claim(kinds: [String], logger: Logger) async throws -> Job? {
+        let fragment: SQLFragment = """
+            UPDATE jobs SET status = 'running', attempts = attempts + 1, updated_at = now(),
+                lease_expires_at = now() + make_interval(secs => \(Self.lease))
+            WHERE id = (
+                SELECT id FROM jobs WHERE status = 'queued' AND run_at <= now() AND kind = ANY(\(kinds))
+                ORDER BY run_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+            RETURNING \(Self.columns)
+            """
+        return try await Self.decode(self.client.query(fragment.query(), logger: logger)).first
+    }
+
+    /// Puts jobs whose lease ran out (their worker died) back in the queue.
+    func requeueAbandoned(logger: Logger) async throws {
+        try await self.client.query(
+            """
+            UPDATE jobs SET status = 'queued', lease_expires_at = NULL, updated_at = now(),
+                last_error = coalesce(last_error, 'worker stopped while running the job')
+            WHERE status = 'running' AND lease_expires_at < now()
+            """, logger: logger)
+    }
+
+    /// Records progress and renews the lease.
+    public func reportProgress(_ id: EntityID, done: Int64, total: Int64?, logger: Logger) async throws {
+        try await self.client.query(
+            """
+            UPDATE jobs SET progress_done = \(done), progress_total = coalesce(\(total), progress_total), updated_at = now(),
+                lease_expires_at = now() + make_interval(secs => \(Self.lease))
+            WHERE id = \(id) AND status = 'running'
+            """, logger: logger)
+    }
+
+    /// Extends the lease of a running job.
+    func renewLease(_ id: EntityID, logger: Logger) async throws {
+        try await self.client.query(
+            """
+            UPDATE jobs SET lease_expires_at = now() + make_interval(secs => \(Self.lease))
+            WHERE id = \(id) AND status = 'running'
+            """, logger: logger)
+    }
+
+    func succeed(_ id: EntityID, result: JSONValue?, logger: Logger) async throws {
+        try await self.client.query(
+            """
+            UPDATE jobs SET status = 'succeeded', result = \(result), last_error = NULL, lease_expires_at = NULL,
+                updated_at = now(), finished_at = now()
+            WHERE id = \(id)
+            """, logger: logger)
+    }
+
+    /// Schedules a retry with backoff, or marks the job failed when it is out of attempts.
+    func fail(_ id: EntityID, error: String, logger: Logger) async throws {
+        try await self.client.query(
+            """
+            UPDATE jobs SET
+                status = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
+                finished_at = CASE WHEN attempts >= max_attempts THEN now() END,
+                run_at = now() + make_interval(secs => least(300, power(2, attempts)) * (0.5 + random() / 2)),
+                last_error = \(String(error.prefix(1000))), lease_expires_at = NULL, updated_at = now()
+            WHERE id = \(id)
+            """, logger: logger)
+    }
+
+    /// Puts a failed job back in the queue with fresh attempts; `nil` when there is no such failed job.
+    public func redrive(_ id: EntityID, applicationID: EntityID?, logger: Logger) async throws -> Job? {
+        try await self.client.withTransaction(logger: logger) { connection in
+            let fragment: SQLFragment = """
+                UPDATE jobs SET status = 'queued', attempts = 0, run_at = now(), finished_at = NULL, updated_at = now()
+                WHERE id = \(id) AND application_id IS NOT DISTINCT FROM \(applicationID) AND status = 'failed'
+                RETURNING \(Self.columns)
+                """
+            let job = try await Self.decode(connection.query(fragment.query(), logger: logger)).first
+            if job != nil { try await NotificationHub.notify("jobs", schema: self.schema, on: connection, logger: logger) }
+            return job
+        }
+    }
+
+    static func decode(_ rows: PostgresRowSequence) async throws -> [Job] {
+        var jobs: [Job] = []
+        for try await row in rows {
+            let (id, application, kind, status, attempts, maxAttempts, done, total, payload, result, lastError, created, updated, finished) =
+                try row.decode(
+                    (EntityID, EntityID?, String, String, Int, Int, Int64, Int64?, JSONValue, JSONValue?, String?, Date, Date, Date?).self)
+            jobs.append(
+                Job(
+                    id: id, applicationId: application, kind: kind, status: Job.Status(rawValue: status) ?? .queued,
+                    attempts: attempts, maxAttempts: maxAttempts, progress: .init(done: done, total: total), payload: payload,
+                    result: result, lastError: lastError, createdAt: created, updatedAt: updated, finishedAt: finished))
+        }
+        return jobs
+    }
+}
+
+/// The queue could not store or find a job it was asked for.
+public enum JobQueueError: Error {
+    case notStored
+}

@@ -1,0 +1,96 @@
+import Foundation
+import Logging
+import RosterProtocol
+import ServiceLifecycle
+
+/// Runs one kind of job.
+public protocol JobHandler: Sendable {
+    var kind: String { get }
+    /// Does the work; throwing schedules a retry. Report progress through `context`.
+    func run(_ job: Job, context: JobContext) async throws -> JSONValue?
+}
+
+/// What a running job can do besides its work: report progress (which also renews its lease).
+public struct JobContext: Sendable {
+    public let queue: JobQueue
+    public let jobID: EntityID
+    public let logger: Logger
+
+    public func progress(done: Int64, total: Int64?) async throws {
+        try await self.queue.reportProgress(self.jobID, done: done, total: total, logger: self.logger)
+    }
+}
+
+/// Claims and runs jobs with a fixed number of concurrent slots; stops claiming on shutdown.
+public final class JobWorker: Service {
+    private let queue: JobQueue
+    private let handlers: [String: any JobHandler]
+    private let concurrency: Int
+    private let hub: NotificationHub
+    private let startup: StartupGate
+    private let logger: Logger
+
+    public init(
+        queue: JobQueue, handlers: [any JobHandler], concurrency: Int, hub: NotificationHub, startup: StartupGate, logger: Logger
+    ) {
+        self.queue = queue
+        self.handlers = Dictionary(handlers.map { ($0.kind, $0) }, uniquingKeysWith: { first, _ in first })
+        self.concurrency = concurrency
+        self.hub = hub
+        self.startup = startup
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        guard !self.handlers.isEmpty else { return try await gracefulShutdown() }
+        try await self.startup.wait()
+        await withTaskGroup(of: Void.self) { group in
+            for slot in 0..<self.concurrency {
+                group.addTask { await self.slot(slot) }
+            }
+        }
+    }
+
+    private func slot(_ number: Int) async {
+        let kinds = Array(self.handlers.keys)
+        for await _ in self.hub.signals(for: "jobs").cancelOnGracefulShutdown() {
+            do {
+                if number == 0 { try await self.queue.requeueAbandoned(logger: self.logger) }
+                while !Task.isShuttingDownGracefully, let job = try await self.queue.claim(kinds: kinds, logger: self.logger) {
+                    await self.execute(job)
+                }
+            } catch {
+                self.logger.warning("job queue unavailable", metadata: ["error": "\(String(reflecting: error))"])
+            }
+        }
+    }
+
+    private func execute(_ job: Job) async {
+        var logger = self.logger
+        logger[metadataKey: "job.id"] = "\(job.id)"
+        logger[metadataKey: "job.kind"] = "\(job.kind)"
+        guard let handler = self.handlers[job.kind] else { return }
+        let context = JobContext(queue: self.queue, jobID: job.id, logger: logger)
+        // Renew the lease while the handler runs, so only a dead worker's job is taken over.
+        let heartbeat = Task { [queue = self.queue] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(JobQueue.lease / 3))
+                if Task.isCancelled { break }
+                try? await queue.renewLease(job.id, logger: logger)
+            }
+        }
+        defer { heartbeat.cancel() }
+        do {
+            let result = try await handler.run(job, context: context)
+            try await self.queue.succeed(job.id, result: result, logger: logger)
+            logger.info("job succeeded", metadata: ["attempt": "\(job.attempts)"])
+        } catch {
+            logger.warning("job attempt failed", metadata: ["attempt": "\(job.attempts)", "error": "\(error)"])
+            do {
+                try await self.queue.fail(job.id, error: "\(error)", logger: logger)
+            } catch {
+                logger.error("could not record the job's failure; its lease will run out", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+}

@@ -1,0 +1,62 @@
+/// What one list endpoint offers: its sort fields, filters and page sizes.
+///
+/// Only what a spec names can be sorted or filtered; the parser refuses anything else with a
+/// 400 that lists what is allowed. Column expressions come from here, never from requests.
+public struct ListQuerySpec: Sendable {
+    /// A field the list can be sorted by.
+    public struct SortField: Sendable {
+        public var column: String
+        public var type: ValueType
+
+        public init(column: String, type: ValueType) {
+            self.column = column
+            self.type = type
+        }
+    }
+
+    /// The type of a sort key or filter value.
+    public enum ValueType: String, Sendable {
+        case string, boolean, integer, id, timestamp
+        /// Several strings, as a JSON array or comma-separated.
+        case strings
+        /// Several ids, as a JSON array or comma-separated.
+        case ids
+    }
+
+    public var sortFields: [String: SortField]
+    public var defaultSort: [SortKey]
+    public var filters: [String: ValueType]
+    /// Whether `q` / `search` is accepted.
+    public var searchable: Bool
+    public var defaultLimit: Int
+    public var maxLimit: Int
+    /// The column of the id, the last tie-breaker of every order.
+    public var idColumn: String
+
+    public init(
+        sortFields: [String: SortField], defaultSort: [SortKey], filters: [String: ValueType] = [:],
+        searchable: Bool = false, defaultLimit: Int = 20, maxLimit: Int = 100, idColumn: String = "id"
+    ) {
+        self.sortFields = sortFields
+        self.defaultSort = defaultSort
+        self.filters = filters
+        self.searchable = searchable
+        self.defaultLimit = defaultLimit
+        self.maxLimit = maxLimit
+        self.idColumn = idColumn
+    }
+}
+
+/// One key of an order: field name (as the API spells it) and direction.
+public struct SortKey: Sendable, Equatable, CustomStringConvertible {
+    public var field: String
+    public var descending: Bool
+
+    public init(_ field: String, descending: Bool = false) {
+        self.field = field
+        self.descending = descending
+    }
+
+    /// `-createdAt` / `email`.
+    public var description: String { (self.descending ? "-" : "") + self.field }
+}

@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Shared shell functions of the local run and test commands: packages, a private
+# PostgreSQL cluster, the four services and the nginx gateway on loopback.
+
+ROSTER_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+ROSTER_SERVICES=(users audience verification notification)
+PG_BIN="/usr/lib/postgresql/15/bin"
+
+say() { printf '\033[1m[roster]\033[0m %s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# Installs what is missing of PostgreSQL 15, nginx and the Python venv module.
+ensure_packages() {
+    local missing=()
+    [ -x "$PG_BIN/initdb" ] || missing+=(postgresql-15 postgresql-client-15)
+    command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+    if [ ${#missing[@]} -gt 0 ]; then
+        say "installing ${missing[*]}"
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    fi
+    # Debian starts a system cluster and nginx on install; we run our own, so stop theirs.
+    if [ ${#missing[@]} -gt 0 ]; then
+        as_root service nginx stop >/dev/null 2>&1 || true
+        as_root service postgresql stop >/dev/null 2>&1 || true
+    fi
+}
+
+nginx_bin() { command -v nginx 2>/dev/null || echo /usr/sbin/nginx; }
+
+# Runs a PostgreSQL server binary as an unprivileged user (postgres refuses root).
+pg_run() {
+    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+random_secret() {
+    python3 -c 'import secrets,string; a=string.ascii_letters+string.digits; print("".join(secrets.choice(a) for _ in range('"${1:-40}"')))'
+}
+
+# A key in the API-key format: rk_<8>_<32>.
+random_api_key() { echo "rk_$(random_secret 8)_$(random_secret 32)"; }
+
+# pg_init DIR SUPERUSER_PASSWORD: a new cluster in DIR owned by the user that runs postgres.
+pg_init() {
+    local dir="$1" password="$2"
+    mkdir -p "$dir"
+    [ "$(id -u)" = 0 ] && chown postgres: "$dir"
+    chmod 700 "$dir"
+    local pwfile; pwfile="$(mktemp)"
+    echo "$password" > "$pwfile"
+    [ "$(id -u)" = 0 ] && chown postgres: "$pwfile"
+    pg_run "$PG_BIN/initdb" -D "$dir" -U postgres --pwfile="$pwfile" --auth-local=scram-sha-256 \
+        --auth-host=scram-sha-256 --encoding=UTF8 --locale=C.UTF-8 >/dev/null
+    rm -f "$pwfile"
+}
+
+# pg_start DIR PORT LOGFILE
+pg_start() {
+    local dir="$1" port="$2" log="$3"
+    touch "$log"; [ "$(id -u)" = 0 ] && chown postgres: "$log"
+    pg_run "$PG_BIN/pg_ctl" -D "$dir" -l "$log" -w -t 60 \
+        -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$dir -c max_connections=300 -c fsync=${PG_FSYNC:-on}" \
+        start >/dev/null || { cat "$log" >&2; die "PostgreSQL did not start"; }
+}
+
+pg_stop() { pg_run "$PG_BIN/pg_ctl" -D "$1" -m fast -w stop >/dev/null 2>&1 || true; }
+
+# db_bootstrap PORT SUPERUSER_PASSWORD DATABASE ROLE_PREFIX (role passwords from ROSTER_PW_<service>)
+db_bootstrap() {
+    local port="$1" password="$2" database="$3" prefix="$4"
+    PGPASSWORD="$password" psql -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -tAc \
+        "SELECT 1 FROM pg_database WHERE datname = '$database'" | grep -q 1 ||
+        PGPASSWORD="$password" psql -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -c "CREATE DATABASE \"$database\"" >/dev/null
+    PGPASSWORD="$password" psql -q -h 127.0.0.1 -p "$port" -U postgres -d "$database" \
+        -v role_prefix="$prefix" -v users_password="$ROSTER_PW_users" -v audience_password="$ROSTER_PW_audience" \
+        -v verification_password="$ROSTER_PW_verification" -v notification_password="$ROSTER_PW_notification" \
+        -f "$ROSTER_ROOT/deploy/postgres/bootstrap.sql" >/dev/null
+}
+
+# render_gateway OUTPUT_DIR LISTEN USERS AUDIENCE VERIFICATION NOTIFICATION: a full nginx.conf
+# around the shared gateway template (the same file docker-compose uses).
+render_gateway() {
+    local out="$1"
+    mkdir -p "$out/temp"
+    chmod 777 "$out/temp"
+    ROSTER_GATEWAY_LISTEN="$2" ROSTER_USERS_UPSTREAM="$3" ROSTER_AUDIENCE_UPSTREAM="$4" \
+    ROSTER_VERIFICATION_UPSTREAM="$5" ROSTER_NOTIFICATION_UPSTREAM="$6" \
+        python3 "$ROSTER_ROOT/deploy/gateway/render.py" "$ROSTER_ROOT/deploy/gateway/roster.conf.template" > "$out/roster.conf"
+    sed -e "s#@OUT@#$out#g" "$ROSTER_ROOT/deploy/local/nginx.conf" > "$out/nginx.conf"
+}
+
+# wait_ready URL SECONDS
+wait_ready() {
+    local url="$1" deadline=$((SECONDS + $2))
+    until curl -fsS -o /dev/null "$url" 2>/dev/null; do
+        [ $SECONDS -ge $deadline ] && return 1
+        sleep 0.2
+    done
+}
