@@ -121,6 +121,8 @@ let package = Package(
             dependencies: [
                 "RosterTestSupport",
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tests/PlatformTests"
         ),

@@ -15,7 +15,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 ensure_packages() {
     local missing=()
     [ -x "$PG_BIN/initdb" ] || missing+=(postgresql-15 postgresql-client-15)
-    command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+    command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
     if [ ${#missing[@]} -gt 0 ]; then
         say "installing ${missing[*]}"
         as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
@@ -101,5 +101,53 @@ wait_ready() {
     until curl -fsS -o /dev/null "$url" 2>/dev/null; do
         [ $SECONDS -ge $deadline ] && return 1
         sleep 0.2
+    done
+}
+
+# start_platform OUT BIN PG_PORT DATABASE ROLE_PREFIX GATEWAY_PORT USERS_PORT AUDIENCE_PORT
+#                VERIFICATION_PORT NOTIFICATION_PORT
+# Starts the four services (role passwords from ROSTER_PW_<service>; ROSTER_SERVICE_SECRET
+# and ROSTER_BOOTSTRAP_API_KEY from the environment) and the gateway; waits until all are ready.
+start_platform() {
+    local out="$1" bin="$2" pg_port="$3" database="$4" prefix="$5" gateway_port="$6"
+    shift 6
+    local ports=("$@") i service password_var
+    mkdir -p "$out"
+    for i in 0 1 2 3; do
+        service="${ROSTER_SERVICES[$i]}"
+        password_var="ROSTER_PW_$service"
+        env ROSTER_HTTP_PORT="${ports[$i]}" \
+            ROSTER_DATABASE_URL="postgres://$prefix$service:${!password_var}@127.0.0.1:$pg_port/$database" \
+            ROSTER_USERS_URL="http://127.0.0.1:${ports[0]}" ROSTER_AUDIENCE_URL="http://127.0.0.1:${ports[1]}" \
+            ROSTER_VERIFICATION_URL="http://127.0.0.1:${ports[2]}" ROSTER_NOTIFICATION_URL="http://127.0.0.1:${ports[3]}" \
+            "$bin/roster-$service" >> "$out/$service.log" 2>&1 &
+        echo $! > "$out/$service.pid"
+    done
+    render_gateway "$out/gateway" "127.0.0.1:$gateway_port" "127.0.0.1:${ports[0]}" "127.0.0.1:${ports[1]}" \
+        "127.0.0.1:${ports[2]}" "127.0.0.1:${ports[3]}"
+    "$(nginx_bin)" -p "$out/gateway" -c "$out/gateway/nginx.conf" >> "$out/gateway.log" 2>&1 &
+    echo $! > "$out/gateway.pid"
+    for i in 0 1 2 3; do
+        wait_ready "http://127.0.0.1:${ports[$i]}/health/ready" 120 ||
+            { tail -n 30 "$out/${ROSTER_SERVICES[$i]}.log" >&2; die "${ROSTER_SERVICES[$i]} did not become ready"; }
+    done
+    wait_ready "http://127.0.0.1:$gateway_port/healthz" 30 || { cat "$out/gateway.log" >&2; die "the gateway did not start"; }
+}
+
+# stop_platform OUT: SIGTERM to everything start_platform started (services drain), then wait.
+stop_platform() {
+    local out="$1" pidfile pid
+    [ -d "$out" ] || return 0
+    for pidfile in "$out"/*.pid; do
+        [ -f "$pidfile" ] || continue
+        pid="$(cat "$pidfile")"
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    for pidfile in "$out"/*.pid; do
+        [ -f "$pidfile" ] || continue
+        pid="$(cat "$pidfile")"
+        for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+        kill -KILL "$pid" 2>/dev/null || true
+        rm -f "$pidfile"
     done
 }

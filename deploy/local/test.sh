@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# The test command, self-sufficient on a fresh machine:
+#  1. installs what is missing (PostgreSQL 15, nginx, schemathesis in a local venv);
+#  2. builds everything (debug);
+#  3. starts a throwaway PostgreSQL cluster on a free port (initdb into a temp folder);
+#  4. runs the whole Swift test suite against it (real services, real gateway);
+#  5. starts the platform behind the gateway and checks every service against its OpenAPI
+#     document with schemathesis;
+#  6. removes everything it started.
+# Arguments are passed to `swift test` (e.g. --filter GatewayTests); ROSTER_SKIP_CONTRACT=1
+# skips step 5.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ROSTER_ROOT"
+
+SCHEMATHESIS_VERSION=4.32.5
+VENV="$ROSTER_ROOT/.build-venv"
+
+ensure_packages
+if [ "${ROSTER_SKIP_CONTRACT:-0}" != 1 ] && ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+    say "installing schemathesis $SCHEMATHESIS_VERSION into $VENV"
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+
+say "building (debug)"
+swift build --build-tests
+BIN="$(swift build --show-bin-path)"
+
+WORK="$(mktemp -d /tmp/roster-test.XXXXXX)"
+chmod 755 "$WORK"
+cleanup() {
+    stop_platform "$WORK/platform"
+    pg_stop "$WORK/pg"
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+PG_PASSWORD="$(random_secret 32)"
+PG_PORT="$(free_port)"
+say "starting a throwaway PostgreSQL on port $PG_PORT"
+pg_init "$WORK/pg" "$PG_PASSWORD"
+PG_FSYNC=off pg_start "$WORK/pg" "$PG_PORT" "$WORK/postgres.log"
+
+export ROSTER_TEST_POSTGRES_URL="postgres://postgres:$PG_PASSWORD@127.0.0.1:$PG_PORT/postgres"
+export ROSTER_TEST_BIN_DIR="$BIN"
+say "running the Swift tests"
+swift test --skip-build --no-parallel "$@"
+
+[ "${ROSTER_SKIP_CONTRACT:-0}" = 1 ] && exit 0
+
+say "contract check: schemathesis against every service's OpenAPI document"
+for service in "${ROSTER_SERVICES[@]}"; do export "ROSTER_PW_$service=$(random_secret 24)"; done
+export ROSTER_SERVICE_SECRET="$(random_secret 48)" ROSTER_BOOTSTRAP_API_KEY="$(random_api_key)"
+db_bootstrap "$PG_PORT" "$PG_PASSWORD" contract contract_
+PORTS=("$(free_port)" "$(free_port)" "$(free_port)" "$(free_port)")
+GATEWAY_PORT="$(free_port)"
+start_platform "$WORK/platform" "$BIN" "$PG_PORT" contract contract_ "$GATEWAY_PORT" "${PORTS[@]}"
+GATEWAY="http://127.0.0.1:$GATEWAY_PORT"
+
+# Fails on any 5xx, a response that violates its documented schema or content type, and
+# any status code the document does not list.
+CHECKS=not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance
+schemathesis_run() {
+    "$VENV/bin/schemathesis" run "$@" --checks "$CHECKS" --max-examples "${ROSTER_CONTRACT_EXAMPLES:-25}" --seed 20261123 \
+        --generation-database none --workers 2 --request-timeout 10 --no-color \
+        -H "Authorization: Bearer $ROSTER_BOOTSTRAP_API_KEY"
+}
+OPERATIONS='^/(health/|metrics$|openapi\.json$)'
+failed=0
+for i in 0 1 2 3; do
+    service="${ROSTER_SERVICES[$i]}"
+    document="$WORK/$service.json"
+    curl -fsS "$GATEWAY/openapi/$service.json" -o "$document"
+    public=$(python3 -c 'import json,re,sys; d=json.load(open(sys.argv[1])); print(sum(1 for p in d.get("paths",{}) if not re.match(sys.argv[2], p)))' \
+        "$document" "$OPERATIONS")
+    if [ "$public" -gt 0 ]; then
+        say "$service: public routes through the gateway"
+        schemathesis_run "$document" --url "$GATEWAY" --exclude-path-regex "$OPERATIONS" || failed=1
+    fi
+    say "$service: operational routes on the service itself"
+    schemathesis_run "$document" --url "http://127.0.0.1:${PORTS[$i]}" --include-path-regex "$OPERATIONS" || failed=1
+done
+if grep -h '"level":"\(error\|critical\)"' "$WORK"/platform/*.log; then
+    say "services logged errors during the contract check"
+    failed=1
+fi
+[ $failed = 0 ] || die "the contract check failed"
+say "all tests passed"
