@@ -58,13 +58,16 @@ GATEWAY_PORT="$(free_port)"
 start_platform "$WORK/platform" "$BIN" "$PG_PORT" contract contract_ "$GATEWAY_PORT" "${PORTS[@]}"
 GATEWAY="http://127.0.0.1:$GATEWAY_PORT"
 
-# Fails on any 5xx, a response that violates its documented schema or content type, and
-# any status code the document does not list.
-CHECKS=not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance
+# Fails on any 5xx, a response that violates its documented schema, content type or headers,
+# any status code the document does not list, an operation that ignores missing or invalid
+# credentials, and a deleted resource that can still be read.
+CHECKS=not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance
+CHECKS=$CHECKS,response_headers_conformance,ignored_auth,use_after_free,negative_data_rejection
+export ROSTER_CONTRACT_API_KEY="$ROSTER_BOOTSTRAP_API_KEY" HYPOTHESIS_STORAGE_DIRECTORY="$WORK/hypothesis"
 schemathesis_run() {
-    "$VENV/bin/schemathesis" run "$@" --checks "$CHECKS" --max-examples "${ROSTER_CONTRACT_EXAMPLES:-25}" --seed 20261123 \
-        --generation-database none --workers 2 --request-timeout 10 --no-color \
-        -H "Authorization: Bearer $ROSTER_BOOTSTRAP_API_KEY"
+    "$VENV/bin/schemathesis" --config-file "$ROSTER_ROOT/deploy/local/schemathesis.toml" run "$@" --checks "$CHECKS" \
+        --max-examples "${ROSTER_CONTRACT_EXAMPLES:-25}" --seed 20261123 --generation-database none --workers 2 \
+        --request-timeout 10 --no-color
 }
 OPERATIONS='^/(health/|metrics$|openapi\.json$)'
 failed=0

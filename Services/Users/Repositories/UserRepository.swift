@@ -16,7 +16,10 @@ struct UserRepository: Sendable {
             "updatedAt": .init(column: "updated_at", type: .timestamp),
         ],
         defaultSort: [SortKey("createdAt", descending: true)],
-        filters: ["status": .string, "type": .string])
+        filters: [
+            "status": .choice(UserStatus.allCases.map(\.rawValue)),
+            "type": .choice(UserType.allCases.map(\.rawValue)),
+        ])
 
     static let columns: SQLFragment = "id, application_id, email, first_name, last_name, type, status, version, created_at, updated_at"
 

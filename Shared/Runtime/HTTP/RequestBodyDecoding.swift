@@ -17,11 +17,38 @@ public enum RequestBodyDecoding {
         guard buffer.readableBytes > 0 else {
             throw Problem.badRequest("The request needs a JSON body.", code: "malformed_json")
         }
+        let data = Data(buffer.readableBytesView)
+        if Self.containsEscapedNUL(data) {
+            throw Problem.badRequest("Strings must not contain the NUL character (\\u0000).", code: "invalid_value")
+        }
         do {
-            return try RosterJSON.makeDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+            return try RosterJSON.makeDecoder().decode(T.self, from: data)
         } catch let error as DecodingError {
             throw Self.problem(for: error)
         }
+    }
+
+    /// Whether the JSON text holds a `\u0000` escape (an odd run of backslashes before `u0000`).
+    ///
+    /// PostgreSQL cannot store NUL in text, so such strings are refused here, up front, with a
+    /// 400 instead of failing later in the database.
+    static func containsEscapedNUL(_ data: Data) -> Bool {
+        let bytes = [UInt8](data)
+        let pattern: [UInt8] = Array("u0000".utf8)
+        var index = 1
+        while index + pattern.count <= bytes.count {
+            if bytes[index - 1] == UInt8(ascii: "\\"), Array(bytes[index..<index + pattern.count]) == pattern {
+                var backslashes = 0
+                var back = index - 1
+                while back >= 0, bytes[back] == UInt8(ascii: "\\") {
+                    backslashes += 1
+                    back -= 1
+                }
+                if backslashes % 2 == 1 { return true }
+            }
+            index += 1
+        }
+        return false
     }
 
     static func isJSON(_ contentType: String) -> Bool {

@@ -73,7 +73,7 @@ extension ListQuery {
             return "\(id)"
         case .boolean:
             return "\(text == "true")"
-        case .string, .strings, .ids:
+        case .string, .choice, .strings, .ids:
             return "\(text)"
         }
     }

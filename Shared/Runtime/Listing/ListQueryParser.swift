@@ -22,6 +22,9 @@ public enum ListQueryParser {
 
     /// Parses already-decoded parameters (name → values in order).
     public static func parse(parameters: [(String, String)], spec: ListQuerySpec) throws -> ListQuery {
+        if let (name, _) = parameters.first(where: { $0.1.contains("\u{0}") }) {
+            throw Self.invalid(name, "must not contain the NUL character")
+        }
         func value(_ name: String) -> String? { parameters.last(where: { $0.0 == name })?.1 }
         func firstValue(of names: [String]) -> (String, String)? {
             for name in names { if let found = value(name) { return (name, found) } }
@@ -119,7 +122,8 @@ public enum ListQueryParser {
     }
 
     static func parseSort(_ text: String?, spec: ListQuerySpec) throws -> [SortKey] {
-        guard let text = text?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return spec.defaultSort }
+        guard let text else { return spec.defaultSort }
+        guard !text.isEmpty else { throw Self.invalid("sort", "must name a field, e.g. -createdAt") }
         var keys: [SortKey] = []
         if text.hasPrefix("[") {
             guard let items = try? JSONDecoder().decode([String].self, from: Data(text.utf8)), !items.isEmpty, items.count % 2 == 0
@@ -134,8 +138,8 @@ public enum ListQueryParser {
                 keys.append(SortKey(items[index], descending: direction == "DESC"))
             }
         } else {
-            for part in text.split(separator: ",") {
-                let item = part.trimmingCharacters(in: .whitespaces)
+            for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+                let item = String(part)
                 if item.hasPrefix("-") {
                     keys.append(SortKey(String(item.dropFirst()), descending: true))
                 } else {
@@ -168,6 +172,9 @@ public enum ListQueryParser {
         case (.string, .string(let text)):
             guard text.count <= 500 else { throw Self.invalid(parameter, "must be at most 500 characters") }
             return .string(text)
+        case (.choice(let values), .string(let text)):
+            guard values.contains(text) else { throw Self.invalid(parameter, "must be \(type.expectation)") }
+            return .string(text)
         case (.boolean, .bool(let flag)):
             return .boolean(flag)
         case (.boolean, .string(let text)):
@@ -196,7 +203,7 @@ public enum ListQueryParser {
             guard ids.count == items.count else { throw Self.invalid(parameter, "must list ids (UUIDs)") }
             return .ids(ids)
         default:
-            throw Self.invalid(parameter, "must be \(type.rawValue == "integer" ? "an integer" : "a \(type.rawValue)")")
+            throw Self.invalid(parameter, "must be \(type.expectation)")
         }
     }
 

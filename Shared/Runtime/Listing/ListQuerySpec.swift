@@ -15,12 +15,28 @@ public struct ListQuerySpec: Sendable {
     }
 
     /// The type of a sort key or filter value.
-    public enum ValueType: String, Sendable {
+    public enum ValueType: Sendable, Equatable {
         case string, boolean, integer, id, timestamp
+        /// One of the listed strings.
+        case choice([String])
         /// Several strings, as a JSON array or comma-separated.
         case strings
         /// Several ids, as a JSON array or comma-separated.
         case ids
+
+        /// How the parser names the expected value in its messages.
+        var expectation: String {
+            switch self {
+            case .string: "a string"
+            case .boolean: "true or false"
+            case .integer: "a whole number"
+            case .id: "an id (UUID)"
+            case .timestamp: "an RFC 3339 timestamp or a YYYY-MM-DD date"
+            case .choice(let values): "one of " + values.joined(separator: ", ")
+            case .strings: "a list of strings"
+            case .ids: "a list of ids"
+            }
+        }
     }
 
     public var sortFields: [String: SortField]
