@@ -38,6 +38,7 @@ func buildPlan(_ runtime: ServiceRuntime) async throws -> ServicePlan {
         router: router,
         resources: try ServicePlan.resources(in: .module),
         outbox: outbox,
+        services: [SigningKeyUpkeep(repository: signingKeys, startup: runtime.startup, logger: logger)],
         onStart: {
             try await signingKeys.ensureActiveKey(logger: logger)
             if let generated = try await applications.bootstrapDefault(configuredKey: configuredKey, logger: logger) {

@@ -1,4 +1,4 @@
-/// The `pagination` object of every list response (DESIGN §3).
+/// The `pagination` object of every list response.
 public struct PaginationInfo: Codable, Sendable, Equatable {
     public var page: Int
     public var limit: Int

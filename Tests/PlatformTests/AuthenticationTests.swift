@@ -1,6 +1,8 @@
+import AsyncHTTPClient
 import Crypto
 import Foundation
 import JWTKit
+import Logging
 import RosterProtocol
 import RosterRuntime
 import RosterTestSupport
@@ -44,6 +46,41 @@ import Testing
                 #expect(try good.decode(PingResponse.self) == PingResponse(service: service.rawValue, caller: "users"))
             }
         }
+    }
+
+    /// An internal call made for a request carries its request id, its trace and a service token.
+    @Test func internalCallsCarryTheRequestIDAndTrace() async throws {
+        try await withPlatform([.users, .audience]) { platform in
+            let traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+            let response = try await platform.request(
+                .GET, platform.url(.audience) + "/api/v1/audience/users/\(EntityID.generate())",
+                headers: [("X-Request-Id", "propagated-1"), ("traceparent", "00-\(traceID)-00f067aa0ba902b7-01")])
+            #expect(response.isProblem(404), "authenticated through users' introspection")
+            let introspection = platform.process(.users).log().split(separator: "\n").filter {
+                $0.contains("\"http.path\":\"/internal/v1/api-keys/introspect\"")
+            }
+            #expect(introspection.count == 1)
+            #expect(introspection.first?.contains("\"request_id\":\"propagated-1\"") == true)
+            #expect(introspection.first?.contains("\"trace_id\":\"\(traceID)\"") == true)
+            // The answer is cached: a second request does not call users again.
+            _ = try await platform.request(.GET, platform.url(.audience) + "/api/v1/audience/users/\(EntityID.generate())")
+            #expect(platform.process(.users).log().components(separatedBy: "/internal/v1/api-keys/introspect").count == 2)
+        }
+    }
+
+    @Test func anUnreachableServiceIsAnUnavailableError() async throws {
+        let port = try Shell.freePort()
+        let http = ServiceRuntime.makeHTTPClient(logger: Logger(label: "tests", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let client = InternalClient(
+            http: http, peers: [.users: URL(string: "http://127.0.0.1:\(port)")!],
+            tokens: await ServiceTokens(secret: String(repeating: "s", count: 40), service: .audience), timeout: .seconds(2), retries: 2,
+            logger: Logger(label: "tests", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let start = ContinuousClock.now
+        await #expect(throws: InternalCallError.self) {
+            _ = try await client.send(.users, .GET, "/internal/v1/ping", idempotent: true)
+        }
+        #expect(ContinuousClock.now - start < .seconds(5), "bounded retries, no hang")
+        try await http.shutdown()
     }
 
     /// An access JWT signed with the users service's key (read from its table, as a token

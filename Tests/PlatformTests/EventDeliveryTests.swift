@@ -30,6 +30,11 @@ import Testing
         }
     }
 
+    /// The ids in audience's projection.
+    static func projectedIDs(_ platform: TestPlatform) throws -> Set<String> {
+        Set(try platform.database.sql("SELECT user_id FROM audience.user_projection").split(separator: "\n").map(String.init))
+    }
+
     @Test func aSubscriberThatWasDownCatchesUpExactlyOnce() async throws {
         try await withPlatform([.users]) { platform in
             let ids = try await Self.createUsers(platform, count: 1000, prefix: "outage")
@@ -47,8 +52,7 @@ import Testing
                 try platform.database.count("SELECT count(*) FROM users.outbox_deliveries") == 0
             }
             #expect(drained)
-            let projected = Set(try platform.database.sql("SELECT user_id FROM audience.user_projection").split(separator: "\n").map(String.init))
-            #expect(projected == Set(ids))
+            #expect(try Self.projectedIDs(platform) == Set(ids))
         }
     }
 
@@ -66,8 +70,7 @@ import Testing
                 try platform.database.count("SELECT count(*) FROM audience.user_projection") == 50
             }
             #expect(delivered)
-            let projected = Set(try platform.database.sql("SELECT user_id FROM audience.user_projection").split(separator: "\n").map(String.init))
-            #expect(projected == Set(before))
+            #expect(try Self.projectedIDs(platform) == Set(before))
         }
     }
 
@@ -104,8 +107,7 @@ import Testing
                 try platform.database.count("SELECT count(*) FROM audience.user_projection") == stored
             }
             #expect(converged)
-            let projected = Set(try platform.database.sql("SELECT user_id FROM audience.user_projection").split(separator: "\n").map(String.init))
-            #expect(Set(ids).isSubset(of: projected), "every user acknowledged with 201 reaches audience")
+            #expect(Set(ids).isSubset(of: try Self.projectedIDs(platform)), "every user acknowledged with 201 reaches audience")
             #expect(try platform.database.count("SELECT count(*) FROM audience.inbox_events") == stored)
         }
     }
@@ -138,6 +140,17 @@ import Testing
             #expect(try await send([created, updated, stale]).accepted == [created.id, updated.id, stale.id])
             #expect(try platform.database.sql("SELECT first_name || ':' || version FROM audience.user_projection") == "Three:3")
             #expect(try platform.database.count("SELECT count(*) FROM audience.inbox_events") == 3)
+
+            // A service may deliver only its own events, and a payload must agree with its envelope.
+            let verificationToken = try await ServiceTokens(secret: platform.serviceSecret, service: .verification).token()
+            let forged = try await platform.request(
+                .POST, "\(platform.url(.audience))/internal/v1/events", json: EventBatch(events: [try event(.userUpdated, version: 9, firstName: "Forged")]),
+                headers: [("Authorization", "Bearer \(verificationToken)")], authorized: false)
+            #expect(forged.isProblem(403))
+            var mismatched = try event(.userUpdated, version: 10, firstName: "Elsewhere")
+            mismatched.applicationId = EntityID.generate()
+            #expect(try await send([mismatched]).accepted.isEmpty)
+            #expect(try platform.database.sql("SELECT first_name || ':' || version FROM audience.user_projection") == "Three:3")
 
             let deletion = EventEnvelope(
                 id: .generate(), type: .userDeleted, source: "users", applicationId: application, subjectId: user, version: 4,

@@ -22,12 +22,9 @@ import Testing
 
             // Internal routes are refused, even with a valid service token.
             let token = try await ServiceTokens(secret: platform.serviceSecret, service: .audience).token()
-            for service in ServiceName.allCases {
-                _ = service
-                let refused = try await platform.request(
-                    .GET, "\(gateway)/internal/v1/ping", headers: [("Authorization", "Bearer \(token)")], authorized: false)
-                #expect(refused.isProblem(403))
-            }
+            let refused = try await platform.request(
+                .GET, "\(gateway)/internal/v1/ping", headers: [("Authorization", "Bearer \(token)")], authorized: false)
+            #expect(refused.isProblem(403))
             #expect(try await platform.request(.POST, "\(gateway)/internal/v1/events", json: ["events": [String]()]).isProblem(403))
 
             // No credentials: 401 problem from the service behind the gateway.

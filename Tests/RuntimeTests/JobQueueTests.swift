@@ -143,3 +143,64 @@ final class ScriptedHandler: JobHandler, @unchecked Sendable {
         }
     }
 }
+
+/// The queue's rules without workers: claims, leases and idempotency.
+@Suite(.serialized) struct JobQueueRuleTests {
+    let logger = Logger(label: "tests", factory: { _ in SwiftLogNoOpLogHandler() })
+
+    func withQueue(_ body: @Sendable (JobQueue, TestDatabase) async throws -> Void) async throws {
+        let database = try TestDatabase.create()
+        defer { database.drop() }
+        try await database.withClient(as: .verification) { client in
+            try await Migrator(client: client, schema: "verification", logger: self.logger).apply(try Migration.runtime())
+            try await body(JobQueue(client: client, schema: "verification"), database)
+        }
+    }
+
+    @Test func aWorkerThatLostItsLeaseCannotChangeTheJob() async throws {
+        try await self.withQueue { queue, database in
+            let job = try await queue.enqueue(kind: "k", applicationID: nil, logger: self.logger)
+            let first = try #require(try await queue.claim(kinds: ["k"], logger: self.logger))
+            #expect(first.id == job.id && first.attempts == 1)
+            // The first worker is presumed dead; its lease ran out and another worker claimed the job.
+            try database.sql("UPDATE verification.jobs SET lease_expires_at = now() - interval '1 second'")
+            try await queue.requeueAbandoned(logger: self.logger)
+            let second = try #require(try await queue.claim(kinds: ["k"], logger: self.logger))
+            #expect(second.attempts == 2)
+            #expect(try await queue.renewLease(job.id, attempt: 1, logger: self.logger) == false)
+            #expect(try await queue.reportProgress(job.id, attempt: 1, done: 5, total: 5, logger: self.logger) == false)
+            try await queue.succeed(job.id, attempt: 1, result: nil, logger: self.logger)
+            #expect(try await queue.job(job.id, applicationID: nil, logger: self.logger)?.status == .running)
+            try await queue.succeed(job.id, attempt: 2, result: .string("done"), logger: self.logger)
+            #expect(try await queue.job(job.id, applicationID: nil, logger: self.logger)?.status == .succeeded)
+        }
+    }
+
+    @Test func anAbandonedJobOutOfAttemptsFails() async throws {
+        try await self.withQueue { queue, database in
+            let job = try await queue.enqueue(kind: "k", applicationID: nil, maxAttempts: 1, logger: self.logger)
+            _ = try await queue.claim(kinds: ["k"], logger: self.logger)
+            try database.sql("UPDATE verification.jobs SET lease_expires_at = now() - interval '1 second'")
+            try await queue.requeueAbandoned(logger: self.logger)
+            let failed = try await queue.job(job.id, applicationID: nil, logger: self.logger)
+            #expect(failed?.status == .failed && failed?.lastError?.contains("stopped") == true)
+        }
+    }
+
+    @Test func idempotencyHoldsWithoutAnApplicationAndUnderConcurrency() async throws {
+        try await self.withQueue { queue, _ in
+            let first = try await queue.enqueue(kind: "k", applicationID: nil, idempotencyKey: "same", logger: self.logger)
+            let again = try await queue.enqueue(kind: "k", applicationID: nil, idempotencyKey: "same", logger: self.logger)
+            #expect(first.id == again.id)
+            let ids = try await withThrowingTaskGroup(of: EntityID.self) { group in
+                for _ in 0..<8 {
+                    group.addTask { try await queue.enqueue(kind: "k", applicationID: nil, idempotencyKey: "race", logger: self.logger).id }
+                }
+                var ids: Set<EntityID> = []
+                for try await id in group { ids.insert(id) }
+                return ids
+            }
+            #expect(ids.count == 1)
+        }
+    }
+}

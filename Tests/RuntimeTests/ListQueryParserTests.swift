@@ -11,7 +11,7 @@ import Testing
             "email": .init(column: "email", type: .string),
         ],
         defaultSort: [SortKey("createdAt", descending: true)],
-        filters: ["status": .string, "isActive": .boolean, "ids": .ids, "createdAfter": .timestamp],
+        filters: ["status": .choice(["active", "blocked"]), "isActive": .boolean, "ids": .ids, "createdAfter": .timestamp],
         searchable: true)
 
     func parse(_ parameters: [(String, String)]) throws -> ListQuery {
@@ -76,7 +76,10 @@ import Testing
         [("limit", "0")], [("limit", "101")], [("limit", "ten")], [("page", "0")], [("range", "[5,1]")], [("range", "[0,100]")],
         [("range", "nope")], [("sort", "password")], [("sort", #"["email","SIDEWAYS"]"#)], [("sort", "[1,2")],
         [("filter", "{not json")], [("filter", #"{"unknown":1}"#)], [("filter", #"{"isActive":"maybe"}"#)], [("ids", "x,y")],
-        [("createdAfter", "yesterday")], [("cursor", "garbage")],
+        [("status", "deleted")], [("filter", #"{"status":"deleted"}"#)],
+        [("createdAfter", "yesterday")], [("cursor", "garbage")], [("range", "[9223372036854775807,9223372036854775807]")],
+        [("range", "[-1,5]")], [("sort", "")], [("sort", "createdAt,")], [("sort", " createdAt")], [("status", "a\u{0}b")],
+        [("cursor", ListCursor(order: "-createdAt", values: ["2024-01-15T10:00:00.123Z"], lastID: .generate(), position: .max).encoded())],
     ])
     func malformedInputIsA400(_ parameters: [(String, String)]) {
         let problem = self.problem(parameters)

@@ -43,6 +43,15 @@ import Testing
         #expect(!outgoing.contains("00f067aa0ba902b7"))
         let fresh = RequestMetadata(requestID: "r2", traceparent: "garbage")
         #expect(fresh.traceID.count == 32 && fresh.traceID != metadata.traceID)
+        for invalid in [
+            "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",  // version ff is forbidden
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",  // all-zero parent
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",  // all-zero trace
+            "00-４bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",  // fullwidth digit
+            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",  // upper case
+        ] {
+            #expect(RequestMetadata(requestID: "r", traceparent: invalid).traceID != "4bf92f3577b34da6a3ce929d0e0e4736")
+        }
     }
 
     @Test func requestIDsAreValidated() {

@@ -20,6 +20,12 @@ import Testing
         #expect(query.sql == "SELECT $1")
     }
 
+    @Test func aCombiningMarkAfterABindKeepsTheBind() throws {
+        let query = try SQLFragment("SELECT \(1)\u{301}, \(2)").query()
+        #expect(query.binds.count == 2)
+        #expect(query.sql == "SELECT $1\u{301}, $2")
+    }
+
     @Test func allAndAnyCombine() throws {
         #expect(try SQLFragment.all([]).query().sql == "TRUE")
         #expect(try SQLFragment.any([]).query().sql == "FALSE")

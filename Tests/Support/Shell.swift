@@ -4,7 +4,7 @@ import Foundation
 public enum Shell {
     /// Runs `arguments` to completion; throws with its output when it exits non-zero.
     @discardableResult
-    public static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> String {
+    public static func run(_ arguments: [String], environment: [String: String] = [:], input: String? = nil) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
@@ -12,7 +12,11 @@ public enum Shell {
         let output = Pipe()
         process.standardOutput = output
         process.standardError = output
+        let stdin = Pipe()
+        process.standardInput = stdin
         try process.run()
+        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
+        try stdin.fileHandleForWriting.close()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         let text = String(decoding: data, as: UTF8.self)

@@ -24,9 +24,12 @@ public struct TestDatabase: Sendable {
             name: name, host: admin.host, port: admin.port, superuser: admin.username, superPassword: admin.password ?? "",
             passwords: passwords)
         try database.psql(database: "postgres", ["-c", "CREATE DATABASE \(name)"])
-        var arguments = ["-v", "role_prefix=\(name)_", "-f", TestEnvironment.repositoryRoot.appendingPathComponent("deploy/postgres/bootstrap.sql").path]
-        for service in ServiceName.allCases { arguments += ["-v", "\(service.rawValue)_password=\(passwords[service]!)"] }
-        try database.psql(database: name, arguments)
+        // The same script as every deployment, variables (passwords) on standard input.
+        var script = "\\set role_prefix '\(name)_'\n"
+        for service in ServiceName.allCases { script += "\\set \(service.rawValue)_password '\(passwords[service]!)'\n" }
+        script += try String(
+            contentsOf: TestEnvironment.repositoryRoot.appendingPathComponent("deploy/postgres/bootstrap.sql"), encoding: .utf8)
+        try database.psql(database: name, ["-f", "-"], input: script)
         return database
     }
 
@@ -69,11 +72,11 @@ public struct TestDatabase: Sendable {
     }
 
     @discardableResult
-    func psql(database: String, _ arguments: [String]) throws -> String {
+    func psql(database: String, _ arguments: [String], input: String? = nil) throws -> String {
         try Shell.run(
             ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", self.host, "-p", "\(self.port)", "-U", self.superuser, "-d", database]
                 + arguments,
-            environment: ["PGPASSWORD": self.superPassword])
+            environment: ["PGPASSWORD": self.superPassword], input: input)
     }
 
     /// Runs `body` with a PostgresClient connected as `service`'s role.

@@ -11,11 +11,14 @@ die() { say "error: $*"; exit 1; }
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# Installs what is missing of PostgreSQL 15, nginx and the Python venv module.
+# Installs what is missing of PostgreSQL 15, nginx, curl and Python 3 with venv.
 ensure_packages() {
     local missing=()
     [ -x "$PG_BIN/initdb" ] || missing+=(postgresql-15 postgresql-client-15)
     command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+    command -v curl >/dev/null 2>&1 || missing+=(curl ca-certificates)
+    command -v python3 >/dev/null 2>&1 || missing+=(python3)
+    python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
     if [ ${#missing[@]} -gt 0 ]; then
         say "installing ${missing[*]}"
         as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
@@ -71,16 +74,27 @@ pg_start() {
 
 pg_stop() { pg_run "$PG_BIN/pg_ctl" -D "$1" -m fast -w stop >/dev/null 2>&1 || true; }
 
+# psql_set NAME VALUE: a psql `\set` line (quotes and backslashes escaped), so values such
+# as passwords reach psql on standard input rather than on its command line.
+psql_set() {
+    local value="${2//\\/\\\\}"
+    printf "\\set %s '%s'\n" "$1" "${value//\'/\\\'}"
+}
+
 # db_bootstrap PORT SUPERUSER_PASSWORD DATABASE ROLE_PREFIX (role passwords from ROSTER_PW_<service>)
 db_bootstrap() {
-    local port="$1" password="$2" database="$3" prefix="$4"
+    local port="$1" password="$2" database="$3" prefix="$4" service variable
     PGPASSWORD="$password" psql -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -tAc \
         "SELECT 1 FROM pg_database WHERE datname = '$database'" | grep -q 1 ||
         PGPASSWORD="$password" psql -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -c "CREATE DATABASE \"$database\"" >/dev/null
-    PGPASSWORD="$password" psql -q -h 127.0.0.1 -p "$port" -U postgres -d "$database" \
-        -v role_prefix="$prefix" -v users_password="$ROSTER_PW_users" -v audience_password="$ROSTER_PW_audience" \
-        -v verification_password="$ROSTER_PW_verification" -v notification_password="$ROSTER_PW_notification" \
-        -f "$ROSTER_ROOT/deploy/postgres/bootstrap.sql" >/dev/null
+    {
+        psql_set role_prefix "$prefix"
+        for service in "${ROSTER_SERVICES[@]}"; do
+            variable="ROSTER_PW_$service"
+            psql_set "${service}_password" "${!variable}"
+        done
+        cat "$ROSTER_ROOT/deploy/postgres/bootstrap.sql"
+    } | PGPASSWORD="$password" psql -q -h 127.0.0.1 -p "$port" -U postgres -d "$database" -f - >/dev/null
 }
 
 # render_gateway OUTPUT_DIR LISTEN USERS AUDIENCE VERIFICATION NOTIFICATION: a full nginx.conf
@@ -134,6 +148,14 @@ start_platform() {
     wait_ready "http://127.0.0.1:$gateway_port/healthz" 30 || { cat "$out/gateway.log" >&2; die "the gateway did not start"; }
 }
 
+# ours PID: whether PID is still a process start_platform started (a roster service or nginx),
+# so a stale PID file never makes us signal an unrelated process.
+ours() {
+    local command
+    command="$({ tr '\0' ' ' < "/proc/$1/cmdline"; } 2>/dev/null)" || return 1
+    [[ "$command" == *roster-* || "$command" == *nginx* ]]
+}
+
 # stop_platform OUT: SIGTERM to everything start_platform started (services drain), then wait.
 stop_platform() {
     local out="$1" pidfile pid
@@ -141,13 +163,13 @@ stop_platform() {
     for pidfile in "$out"/*.pid; do
         [ -f "$pidfile" ] || continue
         pid="$(cat "$pidfile")"
-        kill -TERM "$pid" 2>/dev/null || true
+        ours "$pid" && kill -TERM "$pid" 2>/dev/null || true
     done
     for pidfile in "$out"/*.pid; do
         [ -f "$pidfile" ] || continue
         pid="$(cat "$pidfile")"
-        for _ in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-        kill -KILL "$pid" 2>/dev/null || true
+        for _ in $(seq 1 150); do ours "$pid" || break; sleep 0.2; done
+        ours "$pid" && kill -KILL "$pid" 2>/dev/null || true
         rm -f "$pidfile"
     done
 }

@@ -17,6 +17,13 @@ BIN="$(swift build -c release --show-bin-path)"
 
 mkdir -p "$DATA/logs"
 chmod 755 "$DATA"
+if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$DATA"; then
+    # e.g. a checkout under /root (mode 700): the postgres user cannot reach it.
+    DATA=/var/lib/roster
+    say "the postgres user cannot reach the checkout; keeping data in $DATA (set ROSTER_DATA_DIR to choose)"
+    mkdir -p "$DATA/logs"
+    chmod 755 "$DATA"
+fi
 if [ ! -f "$DATA/secrets.env" ]; then
     umask 077
     {

@@ -31,6 +31,9 @@ WORK="$(mktemp -d /tmp/roster-test.XXXXXX)"
 chmod 755 "$WORK"
 cleanup() {
     stop_platform "$WORK/platform"
+    # Processes the Swift tests started, should `swift test` itself have died.
+    pkill -KILL -f "^$BIN/roster-" 2>/dev/null || true
+    pkill -KILL -f "nginx -p /tmp/roster-test-" 2>/dev/null || true
     pg_stop "$WORK/pg"
     rm -rf "$WORK"
 }

@@ -3,6 +3,11 @@ import PostgresNIO
 import RosterProtocol
 import RosterRuntime
 
+/// An event whose payload contradicts its envelope; it is refused, never applied.
+enum EventConsumerError: Error {
+    case inconsistent(EntityID)
+}
+
 /// Applies the users service's `user.*` events to the projection.
 struct UserEventConsumer: EventConsumer {
     let projection: UserProjectionRepository
@@ -13,6 +18,9 @@ struct UserEventConsumer: EventConsumer {
         switch event.type {
         case .userCreated, .userUpdated:
             let snapshot = try event.decodePayload(as: UserSnapshot.self)
+            guard snapshot.id == event.subjectId, snapshot.applicationId == event.applicationId else {
+                throw EventConsumerError.inconsistent(event.id)
+            }
             try await self.projection.upsert(snapshot, version: event.version ?? 0, on: connection, logger: logger)
         case .userDeleted:
             try await self.projection.delete(event.subjectId, applicationID: event.applicationId, on: connection, logger: logger)

@@ -9,17 +9,24 @@ import RosterRuntime
 /// with the same keys and publishes the same JWKS.
 struct SigningKeyRepository: Sendable {
     let client: PostgresClient
-    /// How long a key signs new tokens before a new one replaces it.
+    /// How long a key signs new tokens.
     static let signingLifetime: TimeInterval = 30 * 86_400
     /// How long a retired key still verifies (longer than any token lives).
     static let verifyGrace: TimeInterval = 2 * 86_400
+    /// A successor is created this long before the current key retires, so it is in every
+    /// cached JWKS before it signs anything.
+    static let successorLead: TimeInterval = 86_400
 
-    /// Makes sure a key that may sign exists (one replica creates it; the others wait and reuse it).
+    /// Makes sure a key exists that may sign for at least another day (one replica creates it;
+    /// the others wait on the lock and find it). Run at start and then hourly.
     func ensureActiveKey(logger: Logger) async throws {
         try await self.client.withTransaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(hashtext('roster.users.signing_keys'))", logger: logger)
-            let active = try await connection.query("SELECT kid FROM signing_keys WHERE retire_after > now()", logger: logger).collect()
-            guard active.isEmpty else { return }
+            let current = try await connection.query(
+                "SELECT kid FROM signing_keys WHERE retire_after > now() + make_interval(secs => \(Self.successorLead))",
+                logger: logger
+            ).collect()
+            guard current.isEmpty else { return }
             let key = Curve25519.Signing.PrivateKey()
             let kid = "ed-" + String(UUID().uuidString.prefix(8)).lowercased()
             let now = Date()

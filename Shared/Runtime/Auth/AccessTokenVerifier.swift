@@ -23,7 +23,8 @@ public actor AccessTokenVerifier {
     private var lastAttempt: Date?
     private var refreshing: Task<Void, any Error>?
 
-    /// Unknown kids trigger at most one refresh per this many seconds.
+    /// Refresh attempts (for a stale set or an unknown kid) happen at most once per this many
+    /// seconds, so a users service that is down does not slow every request.
     static let unknownKIDRefreshGap: TimeInterval = 5
 
     public init(source: any JWKSSource, refreshInterval: TimeInterval, logger: Logger) {
@@ -45,7 +46,7 @@ public actor AccessTokenVerifier {
         let stale = self.fetchedAt.map { now.timeIntervalSince($0) > self.refreshInterval } ?? true
         let unknown = !self.knownKIDs.contains(kid)
         let mayRetry = self.lastAttempt.map { now.timeIntervalSince($0) > Self.unknownKIDRefreshGap } ?? true
-        if stale || (unknown && mayRetry) {
+        if (stale || unknown) && mayRetry {
             do {
                 try await self.refresh()
             } catch {

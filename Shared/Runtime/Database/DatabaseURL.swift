@@ -11,7 +11,7 @@ public struct DatabaseURL: Sendable, CustomStringConvertible {
     public var username: String
     public var password: String?
     public var database: String
-    /// `disable` (default on loopback), `prefer` or `require`.
+    /// `disable` (the default), `prefer` or `require`; set `require` for any database across a network.
     public var sslMode: String
 
     /// Parses the URL; throws `ConfigurationError` naming what is wrong (never echoing the password).
@@ -29,8 +29,8 @@ public struct DatabaseURL: Sendable, CustomStringConvertible {
         }
         self.host = host
         self.port = components.port ?? 5432
-        self.username = user.removingPercentEncoding ?? user
-        self.password = components.password.map { $0.removingPercentEncoding ?? $0 }
+        self.username = user  // URLComponents has already percent-decoded user and password
+        self.password = components.password
         let path = components.path.hasPrefix("/") ? String(components.path.dropFirst()) : components.path
         self.database = path.isEmpty ? self.username : path
         let sslMode = components.queryItems?.first(where: { $0.name == "sslmode" })?.value

@@ -13,7 +13,7 @@ public struct SQLFragment: Sendable, ExpressibleByStringInterpolation {
     }
 
     /// Marks where a bind goes in `text`; never part of SQL we write.
-    static let marker: Character = "\u{1}"
+    static let marker: Unicode.Scalar = "\u{1}"
 
     var text: String
     var binds: [Bind]
@@ -28,6 +28,7 @@ public struct SQLFragment: Sendable, ExpressibleByStringInterpolation {
         self.binds = stringInterpolation.binds
     }
 
+    /// Builds a fragment from a string literal with interpolated values, fragments and identifiers.
     public struct StringInterpolation: StringInterpolationProtocol {
         var text = ""
         var binds: [Bind] = []
@@ -42,13 +43,13 @@ public struct SQLFragment: Sendable, ExpressibleByStringInterpolation {
 
         /// A bound value.
         public mutating func appendInterpolation(_ value: some PostgresEncodable & Sendable) {
-            self.text.append(SQLFragment.marker)
+            self.text.unicodeScalars.append(SQLFragment.marker)
             self.binds.append(.value(value))
         }
 
         /// A bound value or SQL NULL.
         public mutating func appendInterpolation(_ value: (some PostgresEncodable & Sendable)?) {
-            self.text.append(SQLFragment.marker)
+            self.text.unicodeScalars.append(SQLFragment.marker)
             self.binds.append(value.map { .value($0) } ?? .null)
         }
 
@@ -100,12 +101,14 @@ public struct SQLFragment: Sendable, ExpressibleByStringInterpolation {
         var sql = ""
         sql.reserveCapacity(self.text.utf8.count + self.binds.count * 3)
         var number = 0
-        for character in self.text {
-            if character == Self.marker {
+        // Unicode scalars, not Characters: a combining mark after the marker would otherwise
+        // merge with it into one Character and hide the bind.
+        for scalar in self.text.unicodeScalars {
+            if scalar == Self.marker {
                 number += 1
                 sql += "$\(number)"
             } else {
-                sql.append(character)
+                sql.unicodeScalars.append(scalar)
             }
         }
         var bindings = PostgresBindings(capacity: self.binds.count)

@@ -10,6 +10,7 @@ import Synchronization
 /// waiter at the poll interval, so retries that fall due and notifications missed while
 /// reconnecting are still picked up.
 public final class NotificationHub: Service {
+    /// Wake-ups of one waiter: each element means "there may be work".
     public typealias Signals = AsyncStream<Void>
 
     private let client: PostgresClient

@@ -105,17 +105,18 @@ public final class OutboxDispatcher: Service {
 
             let accepted: Set<EntityID>
             var failure = ""
+            let logger = logger
             do {
                 let result = try await self.internalClient.call(
                     subscriber, .POST, "/internal/v1/events", body: EventBatch(events: events), idempotent: true, retries: 0,
                     as: EventBatchResult.self)
                 accepted = Set(result.accepted)
                 if accepted.count < events.count { failure = "subscriber did not accept every event" }
-            } catch InternalCallError.unavailable {
-                return (events.count, 0, true)
             } catch {
-                accepted = []
-                failure = "\(error)"
+                // Down, misconfigured (401, 404) or failing (5xx): a subscriber-level condition;
+                // retry the subscriber without spending the events' attempts.
+                logger.debug("subscriber did not take the batch", metadata: ["subscriber": "\(name)", "error": "\(error)"])
+                return (events.count, 0, true)
             }
             let done = zip(sequences, events).filter { accepted.contains($0.1.id) }.map(\.0)
             let pending = zip(sequences, events).filter { !accepted.contains($0.1.id) }.map(\.0)
@@ -137,7 +138,7 @@ public final class OutboxDispatcher: Service {
                     UPDATE outbox_deliveries
                     SET attempts = attempts + 1,
                         last_error = \(String(failure.prefix(500))),
-                        next_attempt_at = now() + make_interval(secs => least(\(Double(self.maxBackoffSeconds)), power(2, attempts)) * (0.5 + random() / 2))
+                        next_attempt_at = now() + make_interval(secs => least(\(Double(self.maxBackoffSeconds)), power(2, least(attempts, 30))) * (0.5 + random() / 2))
                     WHERE subscriber = \(name) AND event_seq = ANY(\(pending))
                     """, logger: logger)
             }

@@ -15,6 +15,4 @@ extension HTTPField.Name {
     public static let link = Self("Link")!
     /// `Access-Control-Expose-Headers`: the list headers a browser script may read.
     public static let accessControlExposeHeaders = Self("Access-Control-Expose-Headers")!
-    /// `Idempotency-Key` on creating and sending POSTs.
-    public static let idempotencyKey = Self("Idempotency-Key")!
 }

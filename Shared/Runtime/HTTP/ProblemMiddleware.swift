@@ -32,6 +32,7 @@ public struct ProblemMiddleware: RouterMiddleware {
 
 /// Builds the response for a problem; also used where a problem is answered without throwing.
 public enum ProblemResponse {
+    /// `application/problem+json` with the problem's status (and `WWW-Authenticate` on 401).
     public static func make(_ problem: Problem) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/problem+json"
@@ -66,6 +67,7 @@ public enum ErrorMapping {
             context.logger.warning("internal call failed", metadata: ["error": "\(call)"])
             return call.problem
         default:
+            // PostgresNIO's pool errors live in a module it does not export, so match the type's name.
             if String(describing: type(of: error)).contains("ConnectionPoolError") {
                 context.logger.error("database unavailable", metadata: ["error": "\(String(reflecting: error))"])
                 return .unavailable("The database is not reachable right now; retry shortly.")

@@ -43,9 +43,10 @@ public struct RequestMetadata: Sendable {
 
     private static func parse(_ header: String) -> (traceID: String, flags: String)? {
         let parts = header.split(separator: "-")
+        let hex = Set("0123456789abcdef")
         guard parts.count == 4, parts[0].count == 2, parts[1].count == 32, parts[2].count == 16, parts[3].count == 2,
-            parts.allSatisfy({ $0.allSatisfy(\.isHexDigit) }),
-            parts[1] != String(repeating: "0", count: 32)
+            parts.allSatisfy({ $0.allSatisfy { hex.contains($0) } }), parts[0] != "ff",
+            parts[1] != String(repeating: "0", count: 32), parts[2] != String(repeating: "0", count: 16)
         else { return nil }
         return (parts[1].lowercased(), parts[3].lowercased())
     }

@@ -5,9 +5,11 @@ import RosterProtocol
 
 /// The PostgreSQL-backed job queue of one service schema.
 ///
-/// Jobs are claimed with `FOR UPDATE SKIP LOCKED` under a lease; a worker that dies leaves
-/// the lease to run out and the job returns to the queue. Failures retry with exponential
-/// backoff and jitter; a job out of attempts stays `failed` until `redrive`.
+/// Jobs are claimed with `FOR UPDATE SKIP LOCKED` under a lease that the running worker
+/// renews. A worker that dies leaves its lease to run out and the job returns to the queue
+/// (or fails, when out of attempts). Each claim is identified by the job's attempt number:
+/// a worker that lost its lease can no longer change the job. Failures retry with
+/// exponential backoff and jitter; a job out of attempts stays `failed` until `redrive`.
 public struct JobQueue: Sendable {
     let client: PostgresClient
     let schema: String
@@ -29,22 +31,25 @@ public struct JobQueue: Sendable {
         kind: String, applicationID: EntityID?, payload: JSONValue = .object([:]), idempotencyKey: String? = nil,
         maxAttempts: Int = 5, runAt: Date? = nil, on connection: PostgresConnection, logger: Logger
     ) async throws -> Job {
-        let fragment: SQLFragment = """
-            WITH inserted AS (
-                INSERT INTO jobs (id, application_id, kind, payload, max_attempts, run_at, idempotency_key)
-                VALUES (\(EntityID.generate()), \(applicationID), \(kind), \(payload), \(maxAttempts), \(runAt ?? Date()), \(idempotencyKey))
-                ON CONFLICT (application_id, kind, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-                RETURNING \(Self.columns)
-            )
-            SELECT \(Self.columns) FROM inserted
-            UNION ALL
+        let insert: SQLFragment = """
+            INSERT INTO jobs (id, application_id, kind, payload, max_attempts, run_at, idempotency_key)
+            VALUES (\(EntityID.generate()), \(applicationID), \(kind), \(payload), \(maxAttempts), \(runAt ?? Date()), \(idempotencyKey))
+            ON CONFLICT (application_id, kind, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+            RETURNING \(Self.columns)
+            """
+        if let job = try await Self.decode(connection.query(insert.query(), logger: logger)).first {
+            try await NotificationHub.notify("jobs", schema: self.schema, on: connection, logger: logger)
+            return job
+        }
+        // The key was taken, possibly by a transaction that committed while this insert waited:
+        // a new statement sees it.
+        let existing: SQLFragment = """
             SELECT \(Self.columns) FROM jobs
             WHERE application_id IS NOT DISTINCT FROM \(applicationID) AND kind = \(kind) AND idempotency_key = \(idempotencyKey)
-            LIMIT 1
             """
-        let job = try await Self.decode(connection.query(fragment.query(), logger: logger)).first
-        guard let job else { throw JobQueueError.notStored }
-        try await NotificationHub.notify("jobs", schema: self.schema, on: connection, logger: logger)
+        guard let job = try await Self.decode(connection.query(existing.query(), logger: logger)).first else {
+            throw JobQueueError.notStored
+        }
         return job
     }
 
@@ -81,55 +86,61 @@ public struct JobQueue: Sendable {
         return try await Self.decode(self.client.query(fragment.query(), logger: logger)).first
     }
 
-    /// Puts jobs whose lease ran out (their worker died) back in the queue.
+    /// Jobs whose lease ran out (their worker died) go back to the queue, or fail when out of attempts.
     func requeueAbandoned(logger: Logger) async throws {
-        try await self.client.query(
-            """
-            UPDATE jobs SET status = 'queued', lease_expires_at = NULL, updated_at = now(),
-                last_error = coalesce(last_error, 'worker stopped while running the job')
-            WHERE status = 'running' AND lease_expires_at < now()
-            """, logger: logger)
-    }
-
-    /// Records progress and renews the lease.
-    public func reportProgress(_ id: EntityID, done: Int64, total: Int64?, logger: Logger) async throws {
-        try await self.client.query(
-            """
-            UPDATE jobs SET progress_done = \(done), progress_total = coalesce(\(total), progress_total), updated_at = now(),
-                lease_expires_at = now() + make_interval(secs => \(Self.lease))
-            WHERE id = \(id) AND status = 'running'
-            """, logger: logger)
-    }
-
-    /// Extends the lease of a running job.
-    func renewLease(_ id: EntityID, logger: Logger) async throws {
-        try await self.client.query(
-            """
-            UPDATE jobs SET lease_expires_at = now() + make_interval(secs => \(Self.lease))
-            WHERE id = \(id) AND status = 'running'
-            """, logger: logger)
-    }
-
-    func succeed(_ id: EntityID, result: JSONValue?, logger: Logger) async throws {
-        try await self.client.query(
-            """
-            UPDATE jobs SET status = 'succeeded', result = \(result), last_error = NULL, lease_expires_at = NULL,
-                updated_at = now(), finished_at = now()
-            WHERE id = \(id)
-            """, logger: logger)
-    }
-
-    /// Schedules a retry with backoff, or marks the job failed when it is out of attempts.
-    func fail(_ id: EntityID, error: String, logger: Logger) async throws {
         try await self.client.query(
             """
             UPDATE jobs SET
                 status = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
                 finished_at = CASE WHEN attempts >= max_attempts THEN now() END,
-                run_at = now() + make_interval(secs => least(300, power(2, attempts)) * (0.5 + random() / 2)),
-                last_error = \(String(error.prefix(1000))), lease_expires_at = NULL, updated_at = now()
-            WHERE id = \(id)
+                lease_expires_at = NULL, updated_at = now(),
+                last_error = 'the worker stopped while running the job'
+            WHERE status = 'running' AND lease_expires_at < now()
             """, logger: logger)
+    }
+
+    /// Records progress and renews the lease; `false` when this claim no longer holds the job.
+    public func reportProgress(_ id: EntityID, attempt: Int, done: Int64, total: Int64?, logger: Logger) async throws -> Bool {
+        try await self.updateClaimed(
+            id, attempt: attempt,
+            """
+            progress_done = \(done), progress_total = coalesce(\(total), progress_total), updated_at = now(),
+            lease_expires_at = now() + make_interval(secs => \(Self.lease))
+            """, logger: logger)
+    }
+
+    /// Extends the lease; `false` when this claim no longer holds the job.
+    func renewLease(_ id: EntityID, attempt: Int, logger: Logger) async throws -> Bool {
+        try await self.updateClaimed(id, attempt: attempt, "lease_expires_at = now() + make_interval(secs => \(Self.lease))", logger: logger)
+    }
+
+    func succeed(_ id: EntityID, attempt: Int, result: JSONValue?, logger: Logger) async throws {
+        _ = try await self.updateClaimed(
+            id, attempt: attempt,
+            """
+            status = 'succeeded', result = \(result), last_error = NULL, lease_expires_at = NULL, updated_at = now(),
+            finished_at = now()
+            """, logger: logger)
+    }
+
+    /// Schedules a retry with backoff, or marks the job failed when it is out of attempts.
+    func fail(_ id: EntityID, attempt: Int, error: String, logger: Logger) async throws {
+        _ = try await self.updateClaimed(
+            id, attempt: attempt,
+            """
+            status = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
+            finished_at = CASE WHEN attempts >= max_attempts THEN now() END,
+            run_at = now() + make_interval(secs => least(300, power(2, least(attempts, 30))) * (0.5 + random() / 2)),
+            last_error = \(String(error.prefix(1000))), lease_expires_at = NULL, updated_at = now()
+            """, logger: logger)
+    }
+
+    /// Applies `assignments` only while the job is running under the given claim.
+    private func updateClaimed(_ id: EntityID, attempt: Int, _ assignments: SQLFragment, logger: Logger) async throws -> Bool {
+        let update: SQLFragment = """
+            UPDATE jobs SET \(assignments) WHERE id = \(id) AND status = 'running' AND attempts = \(attempt) RETURNING id
+            """
+        return !(try await self.client.query(update.query(), logger: logger).collect().isEmpty)
     }
 
     /// Puts a failed job back in the queue with fresh attempts; `nil` when there is no such failed job.
@@ -162,7 +173,10 @@ public struct JobQueue: Sendable {
     }
 }
 
-/// The queue could not store or find a job it was asked for.
+/// The queue could not do what it was asked.
 public enum JobQueueError: Error {
+    /// An enqueue stored nothing and found no job with its idempotency key.
     case notStored
+    /// The running job's lease was taken over (the worker was presumed dead); stop working on it.
+    case leaseLost
 }

@@ -5,6 +5,7 @@ import ServiceLifecycle
 
 /// Runs one kind of job.
 public protocol JobHandler: Sendable {
+    /// The job kind it runs, e.g. `users.import`.
     var kind: String { get }
     /// Does the work; throwing schedules a retry. Report progress through `context`.
     func run(_ job: Job, context: JobContext) async throws -> JSONValue?
@@ -13,11 +14,13 @@ public protocol JobHandler: Sendable {
 /// What a running job can do besides its work: report progress (which also renews its lease).
 public struct JobContext: Sendable {
     public let queue: JobQueue
-    public let jobID: EntityID
+    public let job: Job
     public let logger: Logger
 
+    /// Records progress; throws `JobQueueError.leaseLost` when another worker has taken the job over.
     public func progress(done: Int64, total: Int64?) async throws {
-        try await self.queue.reportProgress(self.jobID, done: done, total: total, logger: self.logger)
+        guard try await self.queue.reportProgress(self.job.id, attempt: self.job.attempts, done: done, total: total, logger: self.logger)
+        else { throw JobQueueError.leaseLost }
     }
 }
 
@@ -70,24 +73,29 @@ public final class JobWorker: Service {
         logger[metadataKey: "job.id"] = "\(job.id)"
         logger[metadataKey: "job.kind"] = "\(job.kind)"
         guard let handler = self.handlers[job.kind] else { return }
-        let context = JobContext(queue: self.queue, jobID: job.id, logger: logger)
-        // Renew the lease while the handler runs, so only a dead worker's job is taken over.
+        let context = JobContext(queue: self.queue, job: job, logger: logger)
+        let work = Task { try await handler.run(job, context: context) }
+        // Renew the lease while the handler runs; if another worker took the job over, stop.
         let heartbeat = Task { [queue = self.queue] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(JobQueue.lease / 3))
                 if Task.isCancelled { break }
-                try? await queue.renewLease(job.id, logger: logger)
+                if (try? await queue.renewLease(job.id, attempt: job.attempts, logger: logger)) == false {
+                    logger.warning("job lease lost; stopping this attempt")
+                    work.cancel()
+                    break
+                }
             }
         }
         defer { heartbeat.cancel() }
         do {
-            let result = try await handler.run(job, context: context)
-            try await self.queue.succeed(job.id, result: result, logger: logger)
+            let result = try await work.value
+            try await self.queue.succeed(job.id, attempt: job.attempts, result: result, logger: logger)
             logger.info("job succeeded", metadata: ["attempt": "\(job.attempts)"])
         } catch {
             logger.warning("job attempt failed", metadata: ["attempt": "\(job.attempts)", "error": "\(error)"])
             do {
-                try await self.queue.fail(job.id, error: "\(error)", logger: logger)
+                try await self.queue.fail(job.id, attempt: job.attempts, error: "\(error)", logger: logger)
             } catch {
                 logger.error("could not record the job's failure; its lease will run out", metadata: ["error": "\(error)"])
             }

@@ -1,7 +1,7 @@
 import Foundation
 import RosterProtocol
 
-/// A parsed list request, in either dialect (DESIGN §3), ready for a repository.
+/// A parsed list request, in either dialect (README, "API conventions"), ready for a repository.
 public struct ListQuery: Sendable {
     /// How the client asked for the page, which decides the response body's shape.
     public enum Style: Sendable, Equatable {

@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import RosterProtocol
 
-/// Parses list query strings of both dialects into a `ListQuery` (DESIGN §3).
+/// Parses list query strings of both dialects into a `ListQuery` (README, "API conventions").
 ///
 /// - paging: `page` + `limit` | `perPage` | `per_page` | `page_size` (and `page_no`), or
 ///   react-admin's `range=[0,9]`, or `cursor` for keyset paging;
@@ -15,6 +15,8 @@ public enum ListQueryParser {
     static let limitNames = ["limit", "perPage", "per_page", "page_size"]
     static let pageNames = ["page", "page_no"]
     static let pagingNames: Set<String> = Set(limitNames + pageNames + ["range", "cursor"])
+    /// Deepest row offset a request may ask for (deeper lists page with `cursor`).
+    static let maxOffset = 100_000_000
 
     public static func parse(_ request: Request, spec: ListQuerySpec) throws -> ListQuery {
         try self.parse(parameters: Self.parameters(of: request), spec: spec)
@@ -50,9 +52,10 @@ public enum ListQueryParser {
         }
         if let text = value("range") {
             guard let bounds = try? JSONDecoder().decode([Int].self, from: Data(text.utf8)), bounds.count == 2,
-                bounds[0] >= 0, bounds[1] >= bounds[0], bounds[1] - bounds[0] < spec.maxLimit
+                (0...Self.maxOffset).contains(bounds[0]), bounds[1] >= bounds[0], bounds[1] - bounds[0] < spec.maxLimit
             else {
-                throw Self.invalid("range", "must be [first,last] with 0 ≤ first ≤ last and at most \(spec.maxLimit) items")
+                throw Self.invalid(
+                    "range", "must be [first,last] with 0 ≤ first ≤ \(Self.maxOffset), first ≤ last and at most \(spec.maxLimit) items")
             }
             style = .range
             limit = bounds[1] - bounds[0] + 1
@@ -91,7 +94,9 @@ public enum ListQueryParser {
 
         var cursor: ListCursor?
         if let text = value("cursor"), !text.isEmpty {
-            guard let decoded = ListCursor.decode(text), decoded.values.count == sort.count else {
+            guard let decoded = ListCursor.decode(text), decoded.values.count == sort.count,
+                (0...Self.maxOffset).contains(decoded.position)
+            else {
                 throw Self.invalid("cursor", "is not a cursor this list issued; start again without it")
             }
             guard decoded.order == sort.map(\.description).joined(separator: ",") else {

@@ -39,6 +39,9 @@ enum OperationalRoutes {
             let ingest = EventIngest(client: runtime.postgres, consumer: consumer, logger: runtime.logger)
             group.post("events") { request, context in
                 let batch = try await request.decodeJSON(as: EventBatch.self, context: context)
+                guard batch.events.allSatisfy({ $0.source == context.callerService }) else {
+                    throw Problem.forbidden("A service may only deliver events it produced.")
+                }
                 return try JSONResponses.json(await ingest.receive(batch))
             }
         }

@@ -13,18 +13,21 @@ public struct ServicePlan: Sendable {
     /// What it does with events it receives; `nil` when it subscribes to none.
     public var consumer: (any EventConsumer)?
     public var jobHandlers: [any JobHandler]
+    /// Further long-running work of the service, started after migrations and stopped on shutdown.
+    public var services: [any Service]
     /// Runs once after migrations, before the server accepts requests (e.g. first-start bootstrap).
     public var onStart: (@Sendable () async throws -> Void)?
 
     public init(
         router: Router<RosterRequestContext>, resources: URL, outbox: Outbox? = nil, consumer: (any EventConsumer)? = nil,
-        jobHandlers: [any JobHandler] = [], onStart: (@Sendable () async throws -> Void)? = nil
+        jobHandlers: [any JobHandler] = [], services: [any Service] = [], onStart: (@Sendable () async throws -> Void)? = nil
     ) {
         self.router = router
         self.resources = resources
         self.outbox = outbox
         self.consumer = consumer
         self.jobHandlers = jobHandlers
+        self.services = services
         self.onStart = onStart
     }
 }

@@ -40,9 +40,7 @@ public final class ServiceRuntime: Sendable {
             configuration: configuration.database.clientConfiguration(
                 schema: configuration.schema, applicationName: service.productName, poolSize: configuration.databasePoolSize),
             backgroundLogger: logger)
-        var httpConfiguration = HTTPClient.Configuration(timeout: .init(connect: .seconds(2), read: .seconds(30)))
-        httpConfiguration.connectionPool.retryConnectionEstablishment = false
-        self.http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: httpConfiguration, backgroundActivityLogger: logger)
+        self.http = Self.makeHTTPClient(logger: logger)
         self.serviceTokens = await ServiceTokens(secret: configuration.serviceSecret, service: service)
         self.internalClient = InternalClient(
             http: self.http, peers: configuration.peers, tokens: self.serviceTokens, timeout: configuration.internalTimeout,
@@ -77,6 +75,14 @@ public final class ServiceRuntime: Sendable {
             exit(1)
         }
         try? await runtime.http.shutdown()
+    }
+
+    /// The HTTP client of internal calls: a refused connection fails at once (the caller's
+    /// retry policy decides what happens next) instead of being retried until the deadline.
+    public static func makeHTTPClient(logger: Logger) -> HTTPClient {
+        var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(2), read: .seconds(30)))
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration, backgroundActivityLogger: logger)
     }
 
     /// A router with the runtime's middleware and operational routes; the service adds its own.
@@ -117,7 +123,9 @@ public final class ServiceRuntime: Sendable {
         OperationalRoutes.register(on: plan.router, runtime: self, openAPI: openAPI)
         OperationalRoutes.registerInternal(on: self.internalGroup(plan.router), runtime: self, consumer: plan.consumer)
 
-        var services: [any Service] = [self.postgres, self.hub]
+        var services: [any Service] = [
+            self.postgres, self.hub, Maintenance(client: self.postgres, startup: self.startup, logger: self.logger),
+        ]
         if let outbox = plan.outbox {
             services.append(
                 OutboxDispatcher(
@@ -131,6 +139,7 @@ public final class ServiceRuntime: Sendable {
                     queue: self.jobs, handlers: plan.jobHandlers, concurrency: self.configuration.jobsConcurrency, hub: self.hub,
                     startup: self.startup, logger: self.logger))
         }
+        services += plan.services
 
         let logger = self.logger
         var app = Application(

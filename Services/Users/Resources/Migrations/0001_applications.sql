@@ -16,7 +16,6 @@ CREATE TABLE api_keys (
     prefix text NOT NULL UNIQUE,
     secret_hash bytea NOT NULL,
     created_at timestamptz NOT NULL DEFAULT now(),
-    last_used_at timestamptz,
     revoked_at timestamptz
 );
 CREATE INDEX api_keys_application ON api_keys (application_id, created_at);

@@ -22,3 +22,5 @@ CREATE TABLE outbox_deliveries (
 );
 
 CREATE INDEX outbox_deliveries_event ON outbox_deliveries (event_seq);
+-- For the maintenance sweep of fully delivered events.
+CREATE INDEX outbox_events_occurred ON outbox_events (occurred_at);

@@ -13,3 +13,6 @@ CREATE TABLE inbox_versions (
     version bigint NOT NULL,
     PRIMARY KEY (source, subject_id)
 );
+
+-- For the maintenance sweep of old inbox rows.
+CREATE INDEX inbox_events_received ON inbox_events (received_at);

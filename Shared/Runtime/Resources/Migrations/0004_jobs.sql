@@ -20,6 +20,8 @@ CREATE TABLE jobs (
     finished_at timestamptz
 );
 
-CREATE UNIQUE INDEX jobs_idempotency ON jobs (application_id, kind, idempotency_key) WHERE idempotency_key IS NOT NULL;
+CREATE UNIQUE INDEX jobs_idempotency ON jobs (application_id, kind, idempotency_key) NULLS NOT DISTINCT
+    WHERE idempotency_key IS NOT NULL;
 CREATE INDEX jobs_due ON jobs (run_at) WHERE status = 'queued';
 CREATE INDEX jobs_leased ON jobs (lease_expires_at) WHERE status = 'running';
+CREATE INDEX jobs_finished ON jobs (finished_at) WHERE finished_at IS NOT NULL;
