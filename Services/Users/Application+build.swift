@@ -26,9 +26,7 @@ func buildPlan(_ runtime: ServiceRuntime) async throws -> ServicePlan {
 
     let router = runtime.makeRouter()
     let authentication = runtime.makeAuthentication(
-        tokens: AccessTokenVerifier(
-            source: LocalJWKSSource(repository: signingKeys, logger: logger),
-            refreshInterval: TimeInterval(runtime.configuration.jwksRefreshSeconds), logger: logger),
+        jwks: LocalJWKSSource(repository: signingKeys, logger: logger),
         apiKeys: LocalAPIKeyVerifier(repository: apiKeys, logger: logger))
     let api = router.group("api/v1").add(middleware: authentication)
     UserController(repository: users).register(on: api.group("users"))

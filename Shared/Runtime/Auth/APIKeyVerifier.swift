@@ -7,33 +7,60 @@ public protocol APIKeyVerifier: Sendable {
     func introspect(_ key: String) async throws -> APIKeyIntrospection.Response
 }
 
-/// Asks the users service (`POST /internal/v1/api-keys/introspect`) and caches answers briefly.
+/// Asks the users service: `POST /internal/v1/api-keys/introspect`.
+public struct IntrospectingAPIKeyVerifier: APIKeyVerifier {
+    let client: InternalClient
+
+    public init(client: InternalClient) {
+        self.client = client
+    }
+
+    public func introspect(_ key: String) async throws -> APIKeyIntrospection.Response {
+        try await self.client.call(
+            .users, .POST, "/internal/v1/api-keys/introspect", body: APIKeyIntrospection.Request(key: key),
+            idempotent: true, as: APIKeyIntrospection.Response.self)
+    }
+}
+
+/// Caches another verifier's answers for a short time, keyed by the SHA-256 of the key, so
+/// plaintext keys are not kept; revoking a key takes effect within the cache time.
 ///
-/// The cache is keyed by the SHA-256 of the key, so plaintext keys are never kept in memory
-/// longer than a request; revoking a key takes effect within the cache time.
-public actor IntrospectingAPIKeyVerifier: APIKeyVerifier {
-    private let client: InternalClient
+/// Valid and invalid answers are kept apart, so a flood of made-up keys can only evict other
+/// made-up keys, never the cached valid ones.
+public actor CachingAPIKeyVerifier: APIKeyVerifier {
+    private let upstream: any APIKeyVerifier
     private let ttl: TimeInterval
-    private var cache: [SHA256.Digest: (answer: APIKeyIntrospection.Response, expires: Date)] = [:]
+    private var valid: [SHA256.Digest: (answer: APIKeyIntrospection.Response, expires: Date)] = [:]
+    private var invalid: [SHA256.Digest: Date] = [:]
     private static let capacity = 10_000
 
-    public init(client: InternalClient, cacheSeconds: Int) {
-        self.client = client
+    public init(_ upstream: any APIKeyVerifier, cacheSeconds: Int) {
+        self.upstream = upstream
         self.ttl = TimeInterval(cacheSeconds)
     }
 
     public func introspect(_ key: String) async throws -> APIKeyIntrospection.Response {
+        guard self.ttl > 0 else { return try await self.upstream.introspect(key) }
         let digest = SHA256.hash(data: Data(key.utf8))
         let now = Date()
-        if let hit = self.cache[digest], hit.expires > now { return hit.answer }
-        let answer = try await self.client.call(
-            .users, .POST, "/internal/v1/api-keys/introspect", body: APIKeyIntrospection.Request(key: key),
-            idempotent: true, as: APIKeyIntrospection.Response.self)
-        if self.ttl > 0 {
-            if self.cache.count >= Self.capacity { self.cache = self.cache.filter { $0.value.expires > now } }
-            if self.cache.count >= Self.capacity { self.cache.removeAll() }
-            self.cache[digest] = (answer, now.addingTimeInterval(self.ttl))
+        if let hit = self.valid[digest], hit.expires > now { return hit.answer }
+        if let expires = self.invalid[digest], expires > now { return .inactive }
+        let answer = try await self.upstream.introspect(key)
+        let expires = now.addingTimeInterval(self.ttl)
+        if answer.active {
+            Self.makeRoom(in: &self.valid, now: now) { $0.expires }
+            self.valid[digest] = (answer, expires)
+        } else {
+            Self.makeRoom(in: &self.invalid, now: now) { $0 }
+            self.invalid[digest] = expires
         }
         return answer
+    }
+
+    /// Drops expired entries when full, and everything if that was not enough.
+    private static func makeRoom<Value>(in cache: inout [SHA256.Digest: Value], now: Date, expiry: (Value) -> Date) {
+        guard cache.count >= Self.capacity else { return }
+        cache = cache.filter { expiry($0.value) > now }
+        if cache.count >= Self.capacity { cache.removeAll() }
     }
 }

@@ -96,18 +96,16 @@ public final class ServiceRuntime: Sendable {
         return router
     }
 
-    /// The default authentication of public routes: JWTs against the users service's JWKS,
-    /// API keys through its introspection endpoint.
-    public func makeAuthentication(
-        tokens: AccessTokenVerifier? = nil, apiKeys: (any APIKeyVerifier)? = nil
-    ) -> AuthenticationMiddleware {
-        let verifier =
-            tokens
-            ?? AccessTokenVerifier(
-                source: RemoteJWKSSource(http: self.http, usersURL: self.configuration.peers[.users]!),
-                refreshInterval: TimeInterval(self.configuration.jwksRefreshSeconds), logger: self.logger)
-        let keys = apiKeys ?? IntrospectingAPIKeyVerifier(client: self.internalClient, cacheSeconds: self.configuration.apiKeyCacheSeconds)
-        return AuthenticationMiddleware(tokens: verifier, apiKeys: keys)
+    /// The authentication of public routes: JWTs against the users service's JWKS (or the
+    /// given source), API keys through its introspection endpoint (or the given verifier),
+    /// the answers cached for `auth.apiKeyCacheSeconds`.
+    public func makeAuthentication(jwks: (any JWKSSource)? = nil, apiKeys: (any APIKeyVerifier)? = nil) -> AuthenticationMiddleware {
+        let tokens = AccessTokenVerifier(
+            source: jwks ?? RemoteJWKSSource(http: self.http, usersURL: self.configuration.peers[.users]!),
+            refreshInterval: TimeInterval(self.configuration.jwksRefreshSeconds), logger: self.logger)
+        let keys = CachingAPIKeyVerifier(
+            apiKeys ?? IntrospectingAPIKeyVerifier(client: self.internalClient), cacheSeconds: self.configuration.apiKeyCacheSeconds)
+        return AuthenticationMiddleware(tokens: tokens, apiKeys: keys)
     }
 
     /// The `/internal/v1` group: every route in it needs a service token.
