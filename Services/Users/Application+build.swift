@@ -2,16 +2,31 @@ import Foundation
 import RosterProtocol
 import RosterRuntime
 
-/// Wires the users service: repositories, controllers, routes, events and first-start bootstrap.
+/// Wires the users service: repositories, sign-in, controllers, routes, events and first-start bootstrap.
 func buildPlan(_ runtime: ServiceRuntime) async throws -> ServicePlan {
     let logger = runtime.logger
+    let configuration = try UsersConfiguration(reader: runtime.settings)
+    let postgres = runtime.postgres
     let outbox = Outbox(
         source: .users,
         routes: [EventRoute(subscriber: .audience, eventTypes: [.userCreated, .userUpdated, .userDeleted])])
-    let apiKeys = APIKeyRepository(client: runtime.postgres)
-    let applications = ApplicationRepository(client: runtime.postgres, apiKeys: apiKeys)
-    let signingKeys = SigningKeyRepository(client: runtime.postgres)
-    let users = UserRepository(client: runtime.postgres, outbox: outbox)
+
+    let apiKeys = APIKeyRepository(client: postgres)
+    let applications = ApplicationRepository(client: postgres, apiKeys: apiKeys)
+    let signingKeys = SigningKeyRepository(client: postgres)
+    let users = UserRepository(client: postgres, outbox: outbox)
+    let sessions = SessionRepository(client: postgres)
+    let lockouts = LockoutRepository(
+        client: postgres, threshold: configuration.lockoutThreshold, baseSeconds: configuration.lockoutBaseSeconds,
+        maxSeconds: configuration.lockoutMaxSeconds)
+    let preferences = PreferencesRepository(client: postgres, users: users)
+    let hasher = PasswordHasher(threads: configuration.hashThreads, cost: configuration.bcryptCost, queueLimit: configuration.hashQueueLimit)
+    let signer = AccessTokenSigner(repository: signingKeys, lifetimeSeconds: configuration.accessTokenSeconds, logger: logger)
+    let limiter = RateLimiter(client: postgres)
+    let csrf = CSRFTokens(serviceSecret: runtime.configuration.serviceSecret)
+    let signIn = SignInService(
+        client: postgres, users: users, sessions: sessions, lockouts: lockouts, applications: applications, hasher: hasher,
+        signer: signer, limiter: limiter, configuration: configuration)
 
     let configuredKey: APIKeySecret?
     if let text = runtime.settings.optionalString(.bootstrapAPIKey) {
@@ -29,7 +44,15 @@ func buildPlan(_ runtime: ServiceRuntime) async throws -> ServicePlan {
         jwks: LocalJWKSSource(repository: signingKeys, logger: logger),
         apiKeys: LocalAPIKeyVerifier(repository: apiKeys, logger: logger))
     let api = router.group("api/v1").add(middleware: authentication)
-    UserController(repository: users).register(on: api.group("users"))
+    UserController(repository: users, hasher: hasher).register(on: api.group("users"))
+    UserAdminController(users: users, sessions: sessions).register(on: api.group("users"))
+    MeController(users: users, preferences: preferences, sessions: sessions, hasher: hasher).register(on: api.group("me"))
+    APIKeyController(repository: apiKeys).register(on: api.group("api-keys"))
+    ApplicationController(repository: applications).register(on: api.group("applications"))
+    AuthController(
+        signIn: signIn, users: users, sessions: sessions, lockouts: lockouts, applications: applications, hasher: hasher,
+        limiter: limiter, authentication: authentication, csrf: csrf, configuration: configuration
+    ).register(public: router.group("api/v1/auth"), authenticated: api.group("auth"))
     KeysController(signingKeys: signingKeys, apiKeys: apiKeys).register(public: router, internal: runtime.internalGroup(router))
 
     return ServicePlan(

@@ -11,14 +11,24 @@ struct UserProjectionRepository: Sendable {
     /// Stores a snapshot in the caller's (inbox) transaction.
     func upsert(_ snapshot: UserSnapshot, version: Int64, on connection: PostgresConnection, logger: Logger) async throws {
         let upsert: SQLFragment = """
-            INSERT INTO user_projection (application_id, user_id, email, first_name, last_name, type, status, version, created_at, updated_at)
-            VALUES (\(snapshot.applicationId), \(snapshot.id), \(snapshot.email), \(snapshot.firstName), \(snapshot.lastName),
-                    \(snapshot.type), \(snapshot.status), \(version),
-                    \(RosterJSON.formatTimestamp(snapshot.createdAt))::timestamptz, \(RosterJSON.formatTimestamp(snapshot.updatedAt))::timestamptz)
+            INSERT INTO user_projection (application_id, user_id, email, phone, username, first_name, last_name, type, status,
+                language, timezone, country, city, department, sex, birth_date, email_verified, phone_verified, last_login_at,
+                last_activity_at, version, created_at, updated_at)
+            VALUES (\(snapshot.applicationId), \(snapshot.id), \(snapshot.email), \(snapshot.phone), \(snapshot.username),
+                \(snapshot.firstName), \(snapshot.lastName), \(snapshot.type), \(snapshot.status), \(snapshot.language),
+                \(snapshot.timezone), \(snapshot.country), \(snapshot.city), \(snapshot.department), \(snapshot.sex),
+                \(snapshot.birthDate)::date, \(snapshot.emailVerified), \(snapshot.phoneVerified),
+                \(snapshot.lastLoginAt.map(RosterJSON.formatTimestamp))::timestamptz,
+                \(snapshot.lastActivityAt.map(RosterJSON.formatTimestamp))::timestamptz, \(version),
+                \(RosterJSON.formatTimestamp(snapshot.createdAt))::timestamptz, \(RosterJSON.formatTimestamp(snapshot.updatedAt))::timestamptz)
             ON CONFLICT (application_id, user_id) DO UPDATE SET
-                email = EXCLUDED.email, first_name = EXCLUDED.first_name, last_name = EXCLUDED.last_name,
-                type = EXCLUDED.type, status = EXCLUDED.status, version = EXCLUDED.version,
-                created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at, projected_at = now()
+                email = EXCLUDED.email, phone = EXCLUDED.phone, username = EXCLUDED.username, first_name = EXCLUDED.first_name,
+                last_name = EXCLUDED.last_name, type = EXCLUDED.type, status = EXCLUDED.status, language = EXCLUDED.language,
+                timezone = EXCLUDED.timezone, country = EXCLUDED.country, city = EXCLUDED.city, department = EXCLUDED.department,
+                sex = EXCLUDED.sex, birth_date = EXCLUDED.birth_date, email_verified = EXCLUDED.email_verified,
+                phone_verified = EXCLUDED.phone_verified, last_login_at = EXCLUDED.last_login_at,
+                last_activity_at = EXCLUDED.last_activity_at, version = EXCLUDED.version, created_at = EXCLUDED.created_at,
+                updated_at = EXCLUDED.updated_at, projected_at = now()
             """
         try await connection.query(upsert.query(), logger: logger)
     }
@@ -32,15 +42,25 @@ struct UserProjectionRepository: Sendable {
     func find(_ userID: EntityID, applicationID: EntityID, logger: Logger) async throws -> ProjectedUser? {
         let rows = try await self.client.query(
             """
-            SELECT user_id, email, first_name, last_name, type, status, version, created_at, updated_at, projected_at
+            SELECT user_id, email, phone, username, first_name, last_name, type, status, language, timezone, country, city,
+                   department, sex, to_char(birth_date, 'YYYY-MM-DD'), email_verified, phone_verified, last_login_at,
+                   last_activity_at, version, created_at, updated_at, projected_at
             FROM user_projection WHERE application_id = \(applicationID) AND user_id = \(userID)
             """, logger: logger)
-        for try await (id, email, firstName, lastName, type, status, version, createdAt, updatedAt, projectedAt) in rows.decode(
-            (EntityID, String?, String?, String?, String, String, Int64, Date, Date, Date).self)
-        {
+        for try await row in rows {
+            let (
+                id, email, phone, username, firstName, lastName, type, status, language, timezone, country, city, department, sex,
+                birthDate, emailVerified, phoneVerified, lastLoginAt, lastActivityAt, version, createdAt, updatedAt, projectedAt
+            ) = try row.decode(
+                (
+                    EntityID, String?, String?, String?, String?, String?, String, String, String?, String?, String?, String?, String?,
+                    String?, String?, Bool, Bool, Date?, Date?, Int64, Date, Date, Date
+                ).self)
             return ProjectedUser(
-                id: id, email: email, firstName: firstName, lastName: lastName, type: type, status: status, version: version,
-                createdAt: createdAt, updatedAt: updatedAt, projectedAt: projectedAt)
+                id: id, email: email, phone: phone, username: username, firstName: firstName, lastName: lastName, type: type,
+                status: status, language: language, timezone: timezone, country: country, city: city, department: department, sex: sex,
+                birthDate: birthDate, emailVerified: emailVerified, phoneVerified: phoneVerified, lastLoginAt: lastLoginAt,
+                lastActivityAt: lastActivityAt, version: version, createdAt: createdAt, updatedAt: updatedAt, projectedAt: projectedAt)
         }
         return nil
     }

@@ -3,61 +3,82 @@ import Logging
 import RosterProtocol
 import RosterRuntime
 
-/// `/api/v1/users`: create, read, update, delete and list users of the caller's application.
+/// `/api/v1/users`: the application's users, for staff (read) and administrators (write).
 struct UserController: Sendable {
     let repository: UserRepository
+    let hasher: PasswordHasher
+
+    /// What `?include=` may name (audience data, embedded by a later release).
+    static let includable: Set<String> = ["groups", "tags", "attributes"]
 
     func register(on group: RouterGroup<RosterRequestContext>) {
         group.post(use: self.create)
         group.get(use: self.list)
+        group.get("by", use: self.getBy)
         group.get(":id", use: self.get)
+        group.put(":id", use: self.replace)
         group.patch(":id", use: self.update)
         group.delete(":id", use: self.delete)
     }
 
     @Sendable func create(_ request: Request, context: RosterRequestContext) async throws -> Response {
         let principal = try context.requireAdmin()
-        let input = try await request.decodeJSON(as: CreateUserRequest.self, context: context)
-        var errors: [Problem.FieldError] = []
-        let new = UserRepository.NewUser(
-            email: UserValidation.email(input.email, errors: &errors),
-            firstName: UserValidation.name(input.firstName, field: "firstName", errors: &errors),
-            lastName: UserValidation.name(input.lastName, field: "lastName", errors: &errors),
-            type: UserValidation.type(input.type, errors: &errors) ?? .user,
-            status: UserValidation.status(input.status, errors: &errors) ?? .active)
-        try UserValidation.check(errors)
-        let user = try await self.repository.create(new, applicationID: principal.applicationID, logger: context.logger)
-        return try JSONResponses.created(UserResponse(user), location: "/api/v1/users/\(user.id)")
+        let validated = try ValidatedUserInput(try await request.decodeJSON(as: UserInput.self, context: context))
+        var user = UserFactory.new(
+            applicationID: principal.applicationID, type: validated.type ?? UserFactory.defaultType(email: validated.profile.email))
+        validated.apply(to: &user, mode: .patch)
+        UserFactory.applyVisitorDefaults(&user)
+        let hash = try await validated.password.asyncMap { try await self.hash($0) }
+        let created = try await self.repository.create(user, passwordHash: hash, logger: context.logger)
+        return try JSONResponses.created(UserResponse(created), location: "/api/v1/users/\(created.id)")
     }
 
     @Sendable func get(_ request: Request, context: RosterRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
-        let id = try Self.id(context)
-        guard principal.isAdmin || principal.userID == id,
+        let id = try context.requireID("user")
+        try Self.checkInclude(request)
+        guard principal.isStaff || principal.userID == id,
             let user = try await self.repository.find(id, applicationID: principal.applicationID, logger: context.logger)
         else { throw Problem.notFound("No user \(id) in this application.") }
         return try JSONResponses.json(UserResponse(user))
     }
 
+    /// `GET /users/by?field=email&value=...` (seed 003 get-user-by).
+    @Sendable func getBy(_ request: Request, context: RosterRequestContext) async throws -> Response {
+        let principal = try context.requireStaff()
+        let parameters = request.uri.queryParameters
+        let allowed = UserRepository.LookupField.allCases.map(\.rawValue).joined(separator: ", ")
+        guard let fieldName = parameters.get("field"), let field = UserRepository.LookupField(rawValue: fieldName) else {
+            throw Problem.badRequest(
+                "Query parameter field must be one of \(allowed).", code: "invalid_query",
+                errors: [.init(field: "field", code: "invalid_query", message: "one of \(allowed)")])
+        }
+        guard let value = parameters.get("value"), (1...254).contains(value.count), !value.contains("\u{0}") else {
+            throw Problem.badRequest(
+                "Query parameter value is required (1 to 254 characters).", code: "invalid_query",
+                errors: [.init(field: "value", code: "invalid_query", message: "1 to 254 characters")])
+        }
+        guard let user = try await self.repository.find(by: field, value: value, applicationID: principal.applicationID, logger: context.logger)
+        else { throw Problem.notFound("No user with this \(fieldName) in this application.") }
+        return try JSONResponses.json(UserResponse(user))
+    }
+
+    /// Full update: fields left out are cleared (type and status fall back to user and active).
+    @Sendable func replace(_ request: Request, context: RosterRequestContext) async throws -> Response {
+        try await self.change(request, context: context, mode: .replace)
+    }
+
     @Sendable func update(_ request: Request, context: RosterRequestContext) async throws -> Response {
+        try await self.change(request, context: context, mode: .patch)
+    }
+
+    private func change(_ request: Request, context: RosterRequestContext, mode: UserInputMode) async throws -> Response {
         let principal = try context.requireAdmin()
-        let id = try Self.id(context)
-        let input = try await request.decodeJSON(as: UpdateUserRequest.self, context: context)
-        var errors: [Problem.FieldError] = []
-        let email = UserValidation.email(input.email.value, errors: &errors)
-        let firstName = UserValidation.name(input.firstName.value, field: "firstName", errors: &errors)
-        let lastName = UserValidation.name(input.lastName.value, field: "lastName", errors: &errors)
-        let type = UserValidation.type(input.type.value, errors: &errors)
-        let status = UserValidation.status(input.status.value, errors: &errors)
-        if case .null = input.type { errors.append(.init(field: "type", code: "required", message: "cannot be null")) }
-        if case .null = input.status { errors.append(.init(field: "status", code: "required", message: "cannot be null")) }
-        try UserValidation.check(errors)
-        let updated = try await self.repository.update(id, applicationID: principal.applicationID, logger: context.logger) { user in
-            if input.email.isPresent { user.email = email }
-            if input.firstName.isPresent { user.firstName = firstName }
-            if input.lastName.isPresent { user.lastName = lastName }
-            if let type { user.type = type }
-            if let status { user.status = status }
+        let id = try context.requireID("user")
+        let validated = try ValidatedUserInput(try await request.decodeJSON(as: UserInput.self, context: context))
+        let hash = try await validated.password.asyncMap { try await self.hash($0) }
+        let updated = try await self.repository.update(id, applicationID: principal.applicationID, passwordHash: hash, logger: context.logger) {
+            validated.apply(to: &$0, mode: mode)
         }
         guard let updated else { throw Problem.notFound("No user \(id) in this application.") }
         return try JSONResponses.json(UserResponse(updated))
@@ -65,7 +86,7 @@ struct UserController: Sendable {
 
     @Sendable func delete(_ request: Request, context: RosterRequestContext) async throws -> Response {
         let principal = try context.requireAdmin()
-        let id = try Self.id(context)
+        let id = try context.requireID("user")
         guard try await self.repository.delete(id, applicationID: principal.applicationID, logger: context.logger) else {
             throw Problem.notFound("No user \(id) in this application.")
         }
@@ -73,15 +94,37 @@ struct UserController: Sendable {
     }
 
     @Sendable func list(_ request: Request, context: RosterRequestContext) async throws -> Response {
-        let principal = try context.requireAdmin()
+        let principal = try context.requireStaff()
         let query = try ListQueryParser.parse(request, spec: UserRepository.listSpec)
         let page = try await self.repository.list(query, applicationID: principal.applicationID, logger: context.logger)
         return try ListResponder.respond(page, query: query, request: request)
     }
 
-    static func id(_ context: RosterRequestContext) throws -> EntityID {
-        let text = try context.parameters.require("id")
-        guard let id = EntityID(text) else { throw Problem.notFound("No user \(text) in this application.") }
-        return id
+    private func hash(_ password: String) async throws -> String {
+        do {
+            return try await self.hasher.hash(password)
+        } catch is TooManyHashes {
+            throw TooManyRequests(retryAfter: 1, code: "busy", detail: "Too many password operations at once.")
+        }
+    }
+
+    /// `?include=groups,tags,attributes` is accepted (and checked) now; the audience data it
+    /// names is embedded once the audience service provides it.
+    static func checkInclude(_ request: Request) throws {
+        guard let include = request.uri.queryParameters.get("include") else { return }
+        let unknown = include.split(separator: ",").map(String.init).filter { !Self.includable.contains($0) }
+        guard unknown.isEmpty else {
+            throw Problem.badRequest(
+                "include may name \(Self.includable.sorted().joined(separator: ", ")).", code: "invalid_query",
+                errors: [.init(field: "include", code: "invalid_query", message: "unknown: \(unknown.joined(separator: ", "))")])
+        }
+    }
+}
+
+extension Optional {
+    /// `map` with an async transform.
+    func asyncMap<T>(_ transform: (Wrapped) async throws -> T) async rethrows -> T? {
+        guard let value = self else { return nil }
+        return try await transform(value)
     }
 }

@@ -4,31 +4,107 @@ import PostgresNIO
 import RosterProtocol
 import RosterRuntime
 
-/// API keys: creation (hash only) and introspection.
+/// API keys: stored as hashes, listed by prefix, revoked, and checked (introspection).
 struct APIKeyRepository: Sendable {
     let client: PostgresClient
 
-    /// Stores a key's hash for `applicationID` in the caller's transaction.
-    func insert(_ key: APIKeySecret, name: String, applicationID: EntityID, on connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query(
-            """
-            INSERT INTO api_keys (id, application_id, name, prefix, secret_hash)
-            VALUES (\(EntityID.generate()), \(applicationID), \(name), \(key.prefix), \(key.hash))
-            """, logger: logger)
+    /// An API key as administrators see it (never the secret).
+    struct Record: Encodable, Sendable, KeysetPageable {
+        var id: EntityID
+        var name: String
+        var prefix: String
+        var scope: String
+        var createdAt: Date
+        var lastUsedAt: Date?
+        var revokedAt: Date?
+
+        func sortValue(for field: String) -> String? {
+            field == "createdAt" ? RosterJSON.formatTimestamp(self.createdAt) : nil
+        }
     }
 
-    /// Whether `text` is a live key, and whose.
+    static let listSpec = ListQuerySpec(
+        sortFields: ["createdAt": .init(column: "created_at", type: .timestamp)],
+        defaultSort: [SortKey("createdAt", descending: true)],
+        filters: ["revoked": .boolean])
+
+    /// Stores a key's hash for `applicationID` in the caller's transaction.
+    @discardableResult
+    func insert(
+        _ key: APIKeySecret, name: String, scope: String, applicationID: EntityID, on connection: PostgresConnection, logger: Logger
+    ) async throws -> Record {
+        let insert: SQLFragment = """
+            INSERT INTO api_keys (id, application_id, name, prefix, secret_hash, scope)
+            VALUES (\(EntityID.generate()), \(applicationID), \(name), \(key.prefix), \(key.hash), \(scope))
+            RETURNING id, name, prefix, scope, created_at, last_used_at, revoked_at
+            """
+        return try await Self.decode(connection.query(insert.query(), logger: logger))[0]
+    }
+
+    /// Creates a key in its own transaction; the caller shows `key.text` once.
+    func create(name: String, scope: String, applicationID: EntityID, logger: Logger) async throws -> (Record, APIKeySecret) {
+        let key = APIKeySecret.generate()
+        let record = try await self.client.withTransaction(logger: logger) { connection in
+            try await self.insert(key, name: name, scope: scope, applicationID: applicationID, on: connection, logger: logger)
+        }
+        return (record, key)
+    }
+
+    func list(_ query: ListQuery, applicationID: EntityID, logger: Logger) async throws -> ListPage<Record> {
+        var conditions: [SQLFragment] = ["application_id = \(applicationID)"]
+        if case .boolean(let revoked) = query.filter("revoked") {
+            conditions.append(revoked ? "revoked_at IS NOT NULL" : "revoked_at IS NULL")
+        }
+        let filtered = SQLFragment.all(conditions)
+        let select: SQLFragment = """
+            SELECT id, name, prefix, scope, created_at, last_used_at, revoked_at FROM api_keys
+            WHERE \(filtered) AND \(try query.keysetCondition(Self.listSpec))
+            \(query.orderClause(Self.listSpec)) \(query.pageClause)
+            """
+        let records = try await Self.decode(self.client.query(select.query(), logger: logger))
+        let count: SQLFragment = "SELECT count(*) FROM api_keys WHERE \(filtered)"
+        let total = try await self.client.query(count.query(), logger: logger).decode(Int.self).first(where: { _ in true }) ?? 0
+        return query.page(from: records, total: total)
+    }
+
+    /// Revokes a key of the application; `nil` when there is no such key.
+    func revoke(_ id: EntityID, applicationID: EntityID, logger: Logger) async throws -> Record? {
+        let update: SQLFragment = """
+            UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE application_id = \(applicationID) AND id = \(id)
+            RETURNING id, name, prefix, scope, created_at, last_used_at, revoked_at
+            """
+        return try await Self.decode(self.client.query(update.query(), logger: logger)).first
+    }
+
+    /// Whether `text` is a live key of an active application, and whose. Records the use
+    /// (at most once a minute per key, so checks stay cheap).
     func introspect(_ text: String, logger: Logger) async throws -> APIKeyIntrospection.Response {
         guard let key = APIKeySecret(parsing: text) else { return .inactive }
         let rows = try await self.client.query(
-            "SELECT id, application_id, secret_hash FROM api_keys WHERE prefix = \(key.prefix) AND revoked_at IS NULL",
+            """
+            SELECT k.id, k.application_id, k.secret_hash, k.scope, k.last_used_at IS NULL OR k.last_used_at < now() - interval '1 minute'
+            FROM api_keys k JOIN applications a ON a.id = k.application_id
+            WHERE k.prefix = \(key.prefix) AND k.revoked_at IS NULL AND a.status = 'active'
+            """,
             logger: logger)
-        for try await (id, applicationID, hash) in rows.decode((EntityID, EntityID, Data).self) {
-            if key.matches(storedHash: hash) {
-                return APIKeyIntrospection.Response(active: true, applicationId: applicationID, keyId: id)
+        for try await (id, applicationID, hash, scope, stale) in rows.decode((EntityID, EntityID, Data, String, Bool).self)
+        where key.matches(storedHash: hash) {
+            if stale {
+                try await self.client.query("UPDATE api_keys SET last_used_at = now() WHERE id = \(id)", logger: logger)
             }
+            return APIKeyIntrospection.Response(active: true, applicationId: applicationID, keyId: id, scope: scope)
         }
         return .inactive
+    }
+
+    static func decode(_ rows: PostgresRowSequence) async throws -> [Record] {
+        var records: [Record] = []
+        for try await (id, name, prefix, scope, created, used, revoked) in rows.decode(
+            (EntityID, String, String, String, Date, Date?, Date?).self)
+        {
+            records.append(Record(id: id, name: name, prefix: prefix, scope: scope, createdAt: created, lastUsedAt: used, revokedAt: revoked))
+        }
+        return records
     }
 }
 

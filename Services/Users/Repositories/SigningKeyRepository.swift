@@ -41,6 +41,18 @@ struct SigningKeyRepository: Sendable {
         }
     }
 
+    /// The key to sign with now: the newest key that has been published for at least
+    /// `successorLead` (so every cached JWKS has it), else the newest key.
+    func signingKey(logger: Logger) async throws -> (kid: String, privateKey: Data)? {
+        let rows = try await self.client.query(
+            """
+            SELECT kid, private_key FROM signing_keys WHERE retire_after > now()
+            ORDER BY created_at <= now() - make_interval(secs => \(Self.successorLead)) DESC, created_at DESC LIMIT 1
+            """, logger: logger)
+        for try await (kid, privateKey) in rows.decode((String, Data).self) { return (kid, privateKey) }
+        return nil
+    }
+
     /// The public keys that still verify, as a JWKS.
     func publicKeys(logger: Logger) async throws -> JWKS {
         var keys: [JWK] = []

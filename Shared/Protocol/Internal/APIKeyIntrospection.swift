@@ -15,11 +15,14 @@ public enum APIKeyIntrospection {
         public var active: Bool
         public var applicationId: EntityID?
         public var keyId: EntityID?
+        /// `admin`, or `superuser` for keys that also manage applications.
+        public var scope: String?
 
-        public init(active: Bool, applicationId: EntityID? = nil, keyId: EntityID? = nil) {
+        public init(active: Bool, applicationId: EntityID? = nil, keyId: EntityID? = nil, scope: String? = nil) {
             self.active = active
             self.applicationId = applicationId
             self.keyId = keyId
+            self.scope = scope
         }
 
         /// The answer for an unknown, revoked or malformed key.

@@ -68,7 +68,8 @@ public actor AccessTokenVerifier {
         guard let userID = EntityID(claims.sub.value), let applicationID = EntityID(claims.app) else {
             throw Problem.unauthorized("The access token is not valid.")
         }
-        return Principal(applicationID: applicationID, credential: .user(userID: userID, userType: claims.role))
+        return Principal(
+            applicationID: applicationID, credential: .user(userID: userID, userType: claims.role, sessionID: claims.sid.flatMap(EntityID.init)))
     }
 
     private func refresh() async throws {

@@ -2,45 +2,70 @@ import HTTPTypes
 import Hummingbird
 import RosterProtocol
 
-/// Requires a caller on public API routes: an access JWT or an API key.
+/// Requires a caller on public API routes: an access JWT, an API key, or a browser session.
 ///
 /// Accepts `Authorization: Bearer <token>` (three dot-separated parts: a JWT; otherwise an
-/// API key) or `X-Api-Key: <key>`. Sets `context.principal`; anything else is a 401 problem.
+/// API key), `X-Api-Key: <key>`, or the `roster_access` cookie of browser mode — then every
+/// request that changes something must carry the session's `X-CSRF-Token`. Sets
+/// `context.principal`; anything else is a 401 problem.
 public struct AuthenticationMiddleware: RouterMiddleware {
     public typealias Context = RosterRequestContext
     let tokens: AccessTokenVerifier
     let apiKeys: any APIKeyVerifier
+    let csrf: CSRFTokens
 
-    public init(tokens: AccessTokenVerifier, apiKeys: any APIKeyVerifier) {
+    public init(tokens: AccessTokenVerifier, apiKeys: any APIKeyVerifier, csrf: CSRFTokens) {
         self.tokens = tokens
         self.apiKeys = apiKeys
+        self.csrf = csrf
     }
 
     public func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
+        guard let principal = try await self.principal(for: request) else {
+            throw Problem.unauthorized("Send Authorization: Bearer <access token or API key>.")
+        }
         var context = context
-        context.principal = try await self.authenticate(request)
+        context.principal = principal
         return try await next(request, context)
     }
 
-    func authenticate(_ request: Request) async throws -> Principal {
+    /// The caller of `request`, `nil` when it sent no credentials at all; invalid credentials
+    /// are a 401 problem, a cookie session's mutation without a valid CSRF token a 403.
+    public func principal(for request: Request) async throws -> Principal? {
         if let key = request.headers[.apiKey] {
             return try await self.principal(forAPIKey: key)
         }
-        guard let authorization = request.headers[.authorization] else {
-            throw Problem.unauthorized("Send Authorization: Bearer <access token or API key>.")
+        if let authorization = request.headers[.authorization] {
+            let parts = authorization.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+                throw Problem.unauthorized("Only the Bearer scheme is accepted.")
+            }
+            let credential = parts[1].trimmingCharacters(in: .whitespaces)
+            guard !credential.isEmpty, credential.utf8.count <= 4096 else {
+                throw Problem.unauthorized("The bearer credential is malformed.")
+            }
+            if credential.split(separator: ".", omittingEmptySubsequences: false).count == 3 {
+                return try await self.tokens.verify(credential)
+            }
+            return try await self.principal(forAPIKey: credential)
         }
-        let parts = authorization.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else {
-            throw Problem.unauthorized("Only the Bearer scheme is accepted.")
+        if let cookie = SessionCookies.value(SessionCookies.access, in: request.headers) {
+            var principal = try await self.tokens.verify(cookie)
+            principal.viaCookie = true
+            if ![.get, .head, .options].contains(request.method) {
+                guard let session = principal.sessionID, let token = request.headers[.csrfToken],
+                    self.csrf.isValid(token, for: session)
+                else {
+                    throw Problem(
+                        status: 403, code: "csrf_token_invalid", title: "Forbidden",
+                        detail: "Requests signed in by cookie need the session's X-CSRF-Token header (GET /api/v1/auth/csrf).")
+                }
+            }
+            return principal
         }
-        let credential = parts[1].trimmingCharacters(in: .whitespaces)
-        guard !credential.isEmpty, credential.utf8.count <= 4096 else { throw Problem.unauthorized("The bearer credential is malformed.") }
-        if credential.split(separator: ".", omittingEmptySubsequences: false).count == 3 {
-            return try await self.tokens.verify(credential)
-        }
-        return try await self.principal(forAPIKey: credential)
+        return nil
     }
 
     private func principal(forAPIKey key: String) async throws -> Principal {
@@ -49,6 +74,6 @@ public struct AuthenticationMiddleware: RouterMiddleware {
         guard answer.active, let applicationID = answer.applicationId, let keyID = answer.keyId else {
             throw Problem.unauthorized("The API key is not valid.")
         }
-        return Principal(applicationID: applicationID, credential: .apiKey(keyID: keyID))
+        return Principal(applicationID: applicationID, credential: .apiKey(keyID: keyID, superuser: answer.scope == "superuser"))
     }
 }

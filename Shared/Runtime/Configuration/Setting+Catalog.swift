@@ -38,6 +38,34 @@ extension Setting {
     public static let apiKeyCacheSeconds = Setting(
         "auth.apiKeyCacheSeconds", default: "30", summary: "How long an API key introspection answer is cached (revocation takes effect within this time).")
     public static let jobsConcurrency = Setting("jobs.concurrency", default: "2", summary: "Jobs one process runs at the same time.")
+    public static let accessTokenSeconds = Setting(
+        "tokens.accessTtlSeconds", default: "900", services: [.users],
+        summary: "Lifetime of an access JWT; a ban or logout takes full effect within it.")
+    public static let refreshTokenSeconds = Setting(
+        "tokens.refreshTtlSeconds", default: "2592000", services: [.users],
+        summary: "A session ends after this long without a refresh.")
+    public static let bcryptCost = Setting("auth.bcryptCost", default: "12", services: [.users], summary: "bcrypt cost of password hashes (12 or more).")
+    public static let hashThreads = Setting(
+        "auth.hashThreads", default: "1", services: [.users],
+        summary: "Threads that hash passwords, apart from the event loops (keeps sign-ins from starving other requests).")
+    public static let hashQueueLimit = Setting(
+        "auth.hashQueueLimit", default: "64", services: [.users],
+        summary: "Password checks allowed to wait for a hashing thread; beyond it 429 `busy` with Retry-After.")
+    public static let lockoutThreshold = Setting(
+        "auth.lockoutThreshold", default: "5", services: [.users],
+        summary: "Failed sign-ins of one account or one address before it is locked.")
+    public static let lockoutBaseSeconds = Setting(
+        "auth.lockoutBaseSeconds", default: "30", services: [.users],
+        summary: "First lock's length; each further failure doubles it.")
+    public static let lockoutMaxSeconds = Setting(
+        "auth.lockoutMaxSeconds", default: "3600", services: [.users], summary: "Longest lock.")
+    public static let loginPerMinute = Setting(
+        "auth.loginPerMinute", default: "30", services: [.users], summary: "Sign-in attempts per client address and minute.")
+    public static let emailCheckPerMinute = Setting(
+        "auth.emailCheckPerMinute", default: "10", services: [.users], summary: "Email availability checks per client address and minute.")
+    public static let cookieSameSite = Setting(
+        "auth.cookieSameSite", default: "Strict", services: [.users],
+        summary: "SameSite of the browser-mode cookies: `Strict`, `Lax` or `None`.")
     public static let bootstrapAPIKey = Setting(
         "bootstrap.apiKey", secret: true, services: [.users],
         summary: "Admin API key of the default application, used only on the very first start; when unset one is generated and printed once.")
@@ -54,5 +82,9 @@ extension Setting {
         .jwksRefreshSeconds, .apiKeyCacheSeconds,
         .jobsConcurrency,
         .bootstrapAPIKey,
+        .accessTokenSeconds, .refreshTokenSeconds,
+        .bcryptCost, .hashThreads, .hashQueueLimit,
+        .lockoutThreshold, .lockoutBaseSeconds, .lockoutMaxSeconds,
+        .loginPerMinute, .emailCheckPerMinute, .cookieSameSite,
     ]
 }

@@ -9,7 +9,8 @@ import ServiceLifecycle
 /// - inbox rows older than a week: a producer redelivers only events it has not had
 ///   acknowledged, which happens within minutes, so older rows can no longer catch a duplicate
 ///   (the per-user versions in `inbox_versions` are kept);
-/// - jobs that succeeded more than 30 days ago (failed ones stay until re-driven).
+/// - jobs that succeeded more than 30 days ago (failed ones stay until re-driven);
+/// - rate-limit windows older than a day.
 ///
 /// Replicas may run it at the same time; the deletes are idempotent.
 public final class Maintenance: Service {
@@ -48,5 +49,6 @@ public final class Maintenance: Service {
         try await self.client.query("DELETE FROM inbox_events WHERE received_at < now() - interval '7 days'", logger: self.logger)
         try await self.client.query(
             "DELETE FROM jobs WHERE status = 'succeeded' AND finished_at < now() - interval '30 days'", logger: self.logger)
+        try await self.client.query("DELETE FROM rate_limits WHERE window_start < now() - interval '1 day'", logger: self.logger)
     }
 }

@@ -13,6 +13,10 @@ extension HTTPField.Name {
     public static let contentRange = Self("Content-Range")!
     /// `Link` with next/prev/first/last pages of a list.
     public static let link = Self("Link")!
+    /// `X-CSRF-Token`: required on mutations of requests signed in by the session cookie.
+    public static let csrfToken = Self("X-CSRF-Token")!
+    /// `X-Real-IP`: the client's address, as the gateway saw it.
+    public static let realIP = Self("X-Real-IP")!
     /// `Access-Control-Expose-Headers`: the list headers a browser script may read.
     public static let accessControlExposeHeaders = Self("Access-Control-Expose-Headers")!
 }

@@ -25,7 +25,9 @@ public struct ProblemMiddleware: RouterMiddleware {
             var problem = ErrorMapping.problem(for: error, request: request, context: context)
             problem.requestId = context.requestID.isEmpty ? nil : context.requestID
             problem.instance = request.uri.path
-            return ProblemResponse.make(problem)
+            var response = ProblemResponse.make(problem)
+            if let limited = error as? TooManyRequests { response.headers[.retryAfter] = String(limited.retryAfter) }
+            return response
         }
     }
 }
@@ -63,6 +65,8 @@ public enum ErrorMapping {
         case let database as PSQLError:
             if let problem = DatabaseErrorMapping.problem(for: database) { return problem }
             return Self.unexpected(error, context: context)
+        case let limited as TooManyRequests:
+            return limited.problem
         case let call as InternalCallError:
             context.logger.warning("internal call failed", metadata: ["error": "\(call)"])
             return call.problem

@@ -112,4 +112,11 @@ extension Request {
     public func decodeJSON<T: Decodable>(as type: T.Type, context: RosterRequestContext) async throws -> T {
         try await RequestBodyDecoding.decode(type, from: self, context: context)
     }
+
+    /// Decodes the JSON body as `type`, or returns `nil` when the request has no body.
+    public func decodeJSONIfPresent<T: Decodable>(as type: T.Type, context: RosterRequestContext) async throws -> T? {
+        let declared = self.headers[.contentLength].flatMap(Int.init)
+        if declared == 0 || (declared == nil && self.headers[.transferEncoding] == nil) { return nil }
+        return try await RequestBodyDecoding.decode(type, from: self, context: context)
+    }
 }

@@ -105,7 +105,7 @@ public final class ServiceRuntime: Sendable {
             refreshInterval: TimeInterval(self.configuration.jwksRefreshSeconds), logger: self.logger)
         let keys = CachingAPIKeyVerifier(
             apiKeys ?? IntrospectingAPIKeyVerifier(client: self.internalClient), cacheSeconds: self.configuration.apiKeyCacheSeconds)
-        return AuthenticationMiddleware(tokens: tokens, apiKeys: keys)
+        return AuthenticationMiddleware(tokens: tokens, apiKeys: keys, csrf: CSRFTokens(serviceSecret: self.configuration.serviceSecret))
     }
 
     /// The `/internal/v1` group: every route in it needs a service token.

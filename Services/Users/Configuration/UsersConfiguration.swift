@@ -1,0 +1,34 @@
+import RosterRuntime
+
+/// The users service's own settings (tokens, password hashing, sign-in protection).
+struct UsersConfiguration: Sendable {
+    var accessTokenSeconds: Int
+    var refreshTokenSeconds: Int
+    var bcryptCost: Int
+    var hashThreads: Int
+    var hashQueueLimit: Int
+    var lockoutThreshold: Int
+    var lockoutBaseSeconds: Int
+    var lockoutMaxSeconds: Int
+    var loginPerMinute: Int
+    var emailCheckPerMinute: Int
+    var cookieSameSite: String
+
+    init(reader: SettingsReader) throws {
+        self.accessTokenSeconds = try reader.int(.accessTokenSeconds, in: 1...86_400)
+        self.refreshTokenSeconds = try reader.int(.refreshTokenSeconds, in: 60...31_536_000)
+        self.bcryptCost = try reader.int(.bcryptCost, in: 12...31)
+        self.hashThreads = try reader.int(.hashThreads, in: 1...64)
+        self.hashQueueLimit = try reader.int(.hashQueueLimit, in: 1...100_000)
+        self.lockoutThreshold = try reader.int(.lockoutThreshold, in: 1...1000)
+        self.lockoutBaseSeconds = try reader.int(.lockoutBaseSeconds, in: 1...86_400)
+        self.lockoutMaxSeconds = try reader.int(.lockoutMaxSeconds, in: 1...604_800)
+        self.loginPerMinute = try reader.int(.loginPerMinute, in: 1...1_000_000)
+        self.emailCheckPerMinute = try reader.int(.emailCheckPerMinute, in: 1...1_000_000)
+        let sameSite = try reader.string(.cookieSameSite)
+        guard ["Strict", "Lax", "None"].contains(sameSite) else {
+            throw ConfigurationError("\(Setting.cookieSameSite.environmentName) must be Strict, Lax or None")
+        }
+        self.cookieSameSite = sameSite
+    }
+}

@@ -1,0 +1,125 @@
+import Hummingbird
+import Logging
+import RosterProtocol
+import RosterRuntime
+
+/// `/api/v1/me`: the signed-in user's own profile, language, preferences, sessions, password.
+struct MeController: Sendable {
+    let users: UserRepository
+    let preferences: PreferencesRepository
+    let sessions: SessionRepository
+    let hasher: PasswordHasher
+
+    func register(on group: RouterGroup<RosterRequestContext>) {
+        group.get(use: self.get)
+        group.patch(use: self.update)
+        group.put("language", use: self.setLanguage)
+        group.get("preferences", use: self.getPreferences)
+        group.put("preferences", use: self.setPreferences)
+        group.get("sessions", use: self.listSessions)
+        group.delete("sessions/:id", use: self.revokeSession)
+        group.post("password", use: self.changePassword)
+    }
+
+    @Sendable func get(_ request: Request, context: RosterRequestContext) async throws -> Response {
+        let (principal, userID) = try context.requireUser()
+        guard let user = try await self.users.find(userID, applicationID: principal.applicationID, logger: context.logger) else {
+            throw Problem.notFound("The signed-in user no longer exists.")
+        }
+        return try JSONResponses.json(UserResponse(user))
+    }
+
+    /// Own profile fields only; a changed email or phone is no longer verified.
+    @Sendable func update(_ request: Request, context: RosterRequestContext) async throws -> Response {
+        let (principal, userID) = try context.requireUser()
+        let input = try await request.decodeJSON(as: UserInput.self, context: context)
+        let extra = input.present(outside: UserInput.selfEditable)
+        guard extra.isEmpty else { throw AuthController.notEditable(extra) }
+        let validated = try ValidatedUserInput(input)
+        let user = try await self.users.update(userID, applicationID: principal.applicationID, logger: context.logger) { user in
+            let before = user.profile
+            validated.apply(to: &user, mode: .patch)
+            if user.profile.email?.lowercased() != before.email?.lowercased() { user.emailVerified = false }
+            if user.profile.phone != before.phone { user.phoneVerified = false }
+        }
+        guard let user else { throw Problem.notFound("The signed-in user no longer exists.") }
+        return try JSONResponses.json(UserResponse(user))
+    }
+
+    /// Seed 004 update language.
+    @Sendable func setLanguage(_ request: Request, context: RosterRequestContext) async throws -> Response {
+        let (principal, userID) = try context.requireUser()
+        struct Body: Decodable { var language: String }
+        let body = try await request.decodeJSON(as: Body.self, context: context)
+        var errors: [Problem.FieldError] = []
+        let language = UserRules.language(body.language, errors: &errors)
+        try UserRules.check(errors)
+        let user = try await self.users.update(userID, applicationID: principal.applicationID, logger: context.logger) {
+            $0.profile.language = language
+        }
+        guard let user else { throw Problem.notFound("The signed-in user no longer exists.") }
+        return try JSONResponses.json(UserResponse(user))
+    }
+
+    @Sendable func getPreferences(_ request: Request, context: RosterRequestContext) async throws -> Response {
+        let (principal, userID) = try context.requireUser()
+        guard let preferences = try await self.preferences.preferences(of: userID, applicationID: principal.applicationID, logger: context.logger)
+        else { throw Problem.notFound("The signed-in user no longer exists.") }
+        return try JSONResponses.json(preferences)
+    }
+
+    @Sendable func setPreferences(_ request: Request, context: RosterRequestContext) async throws -> Response {
+        let (principal, userID) = try context.requireUser()
+        let input = try await request.decodeJSON(as: Preferences.self, context: context).validated()
+        guard let stored = try await self.preferences.replace(input, of: userID, applicationID: principal.applicationID, logger: context.logger)
+        else { throw Problem.notFound("The signed-in user no longer exists.") }
+        return try JSONResponses.json(stored)
+    }
+
+    @Sendable func listSessions(_ request: Request, context: RosterRequestContext) async throws -> Response {
+        let (principal, userID) = try context.requireUser()
+        let query = try ListQueryParser.parse(request, spec: SessionRepository.listSpec)
+        let page = try await self.sessions.list(
+            query, userID: userID, applicationID: principal.applicationID, current: principal.sessionID, logger: context.logger)
+        return try ListResponder.respond(page, query: query, request: request)
+    }
+
+    @Sendable func revokeSession(_ request: Request, context: RosterRequestContext) async throws -> Response {
+        let (principal, userID) = try context.requireUser()
+        let id = try context.requireID("session")
+        guard try await self.sessions.revoke(id, userID: userID, applicationID: principal.applicationID, reason: "revoked", logger: context.logger)
+        else { throw Problem.notFound("No session \(id) of yours.") }
+        return JSONResponses.noContent()
+    }
+
+    /// Needs the current password; ends every other session of the user.
+    @Sendable func changePassword(_ request: Request, context: RosterRequestContext) async throws -> Response {
+        let (principal, userID) = try context.requireUser()
+        let input = try await request.decodeJSON(as: PasswordChangeRequest.self, context: context)
+        var errors: [Problem.FieldError] = []
+        let newPassword = UserRules.password(input.newPassword, errors: &errors, field: "newPassword")
+        try UserRules.check(errors)
+        let stored = try await self.users.passwordHash(of: userID, applicationID: principal.applicationID, logger: context.logger)
+        guard try await self.hashing({ try await self.hasher.verify(input.currentPassword, against: stored) }) else {
+            throw Problem(
+                status: 403, code: "invalid_credentials", title: "Forbidden", detail: "The current password is not right.",
+                errors: [.init(field: "currentPassword", code: "invalid_credentials", message: "does not match")])
+        }
+        let hash = try await self.hashing { try await self.hasher.hash(newPassword!) }
+        _ = try await self.users.client.withTransaction(logger: context.logger) { connection in
+            _ = try await self.users.update(userID, applicationID: principal.applicationID, passwordHash: hash, on: connection, logger: context.logger) { _ in }
+            try await self.sessions.revokeAll(
+                userID: userID, applicationID: principal.applicationID, keeping: principal.sessionID, reason: "password_changed",
+                on: connection, logger: context.logger)
+        }
+        return JSONResponses.noContent()
+    }
+
+    private func hashing<T>(_ work: () async throws -> T) async throws -> T {
+        do {
+            return try await work()
+        } catch is TooManyHashes {
+            throw TooManyRequests(retryAfter: 1, code: "busy", detail: "Too many password operations at once.")
+        }
+    }
+}

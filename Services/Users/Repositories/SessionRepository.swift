@@ -1,0 +1,140 @@
+import Foundation
+import Logging
+import PostgresNIO
+import RosterProtocol
+import RosterRuntime
+
+/// Sessions and their refresh tokens (stored only as SHA-256 hashes).
+struct SessionRepository: Sendable {
+    let client: PostgresClient
+
+    static let columns: SQLFragment = "id, user_id, created_at, last_used_at, expires_at, revoked_at, revoked_reason, user_agent, ip, cookie"
+
+    /// The sessions list offered to a user and to administrators.
+    static let listSpec = ListQuerySpec(
+        sortFields: ["createdAt": .init(column: "created_at", type: .timestamp)],
+        defaultSort: [SortKey("createdAt", descending: true)],
+        filters: ["active": .boolean])
+
+    /// Opens a session with its first refresh token, in the caller's transaction.
+    func open(
+        userID: EntityID, applicationID: EntityID, refreshTokenHash: Data, lifetime: TimeInterval, userAgent: String?, ip: String?,
+        cookie: Bool, on connection: PostgresConnection, logger: Logger
+    ) async throws -> EntityID {
+        let id = EntityID.generate()
+        let expires = Date().addingTimeInterval(lifetime)
+        let insert: SQLFragment = """
+            INSERT INTO sessions (id, application_id, user_id, expires_at, user_agent, ip, cookie)
+            VALUES (\(id), \(applicationID), \(userID), \(expires), \(userAgent.map { String($0.prefix(300)) }), \(ip), \(cookie))
+            """
+        try await connection.query(insert.query(), logger: logger)
+        try await connection.query(
+            "INSERT INTO refresh_tokens (token_hash, session_id, expires_at) VALUES (\(refreshTokenHash), \(id), \(expires))",
+            logger: logger)
+        return id
+    }
+
+    /// What presenting a refresh token found.
+    enum Presented {
+        /// A live token: it is now used; the new token (already stored) continues the family.
+        case rotated(sessionID: EntityID, userID: EntityID, applicationID: EntityID, cookie: Bool)
+        /// The token was already used: someone replayed it; the whole family is now revoked.
+        case reused
+        /// Unknown, expired, or its session is over.
+        case invalid
+    }
+
+    /// Uses a refresh token and stores its successor, in the caller's transaction (the row
+    /// lock makes two concurrent uses of one token a reuse, never two rotations).
+    func rotate(
+        presentedHash: Data, successorHash: Data, lifetime: TimeInterval, on connection: PostgresConnection, logger: Logger
+    ) async throws -> Presented {
+        let rows = try await connection.query(
+            """
+            SELECT t.session_id, t.used_at IS NOT NULL, t.expires_at > now(), s.revoked_at IS NULL AND s.expires_at > now(),
+                   s.user_id, s.application_id, s.cookie
+            FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
+            WHERE t.token_hash = \(presentedHash)
+            FOR UPDATE OF t, s
+            """, logger: logger)
+        guard let (sessionID, used, fresh, live, userID, applicationID, cookie) = try await rows.decode(
+            (EntityID, Bool, Bool, Bool, EntityID, EntityID, Bool).self
+        ).first(where: { _ in true }) else { return .invalid }
+        if used {
+            try await self.revoke(sessionID, reason: "refresh_token_reused", on: connection, logger: logger)
+            return .reused
+        }
+        guard fresh, live else { return .invalid }
+        let expires = Date().addingTimeInterval(lifetime)
+        try await connection.query("UPDATE refresh_tokens SET used_at = now() WHERE token_hash = \(presentedHash)", logger: logger)
+        try await connection.query(
+            "INSERT INTO refresh_tokens (token_hash, session_id, expires_at) VALUES (\(successorHash), \(sessionID), \(expires))",
+            logger: logger)
+        try await connection.query(
+            "UPDATE sessions SET last_used_at = now_ms(), expires_at = \(expires) WHERE id = \(sessionID)", logger: logger)
+        return .rotated(sessionID: sessionID, userID: userID, applicationID: applicationID, cookie: cookie)
+    }
+
+    /// Ends one session (no-op when it already ended).
+    func revoke(_ sessionID: EntityID, reason: String, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query(
+            "UPDATE sessions SET revoked_at = now_ms(), revoked_reason = \(reason) WHERE id = \(sessionID) AND revoked_at IS NULL",
+            logger: logger)
+    }
+
+    /// Ends a session of the user; `false` when the user has no such session.
+    func revoke(_ sessionID: EntityID, userID: EntityID, applicationID: EntityID, reason: String, logger: Logger) async throws -> Bool {
+        let update: SQLFragment = """
+            UPDATE sessions SET revoked_at = coalesce(revoked_at, now_ms()), revoked_reason = coalesce(revoked_reason, \(reason))
+            WHERE id = \(sessionID) AND user_id = \(userID) AND application_id = \(applicationID) RETURNING id
+            """
+        return !(try await self.client.query(update.query(), logger: logger).collect().isEmpty)
+    }
+
+    /// Ends every live session of a user, except `keeping`; returns how many ended.
+    @discardableResult
+    func revokeAll(
+        userID: EntityID, applicationID: EntityID, keeping: EntityID? = nil, reason: String, on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> Int {
+        let update: SQLFragment = """
+            UPDATE sessions SET revoked_at = now_ms(), revoked_reason = \(reason)
+            WHERE application_id = \(applicationID) AND user_id = \(userID) AND revoked_at IS NULL
+              AND id IS DISTINCT FROM \(keeping)
+            RETURNING id
+            """
+        return try await connection.query(update.query(), logger: logger).collect().count
+    }
+
+    /// `revokeAll` in its own transaction.
+    @discardableResult
+    func revokeAll(userID: EntityID, applicationID: EntityID, keeping: EntityID? = nil, reason: String, logger: Logger) async throws -> Int {
+        try await self.client.withTransaction(logger: logger) { connection in
+            try await self.revokeAll(userID: userID, applicationID: applicationID, keeping: keeping, reason: reason, on: connection, logger: logger)
+        }
+    }
+
+    func list(_ query: ListQuery, userID: EntityID, applicationID: EntityID, current: EntityID?, logger: Logger) async throws -> ListPage<Session> {
+        var conditions: [SQLFragment] = ["application_id = \(applicationID)", "user_id = \(userID)"]
+        if case .boolean(let active) = query.filter("active") {
+            conditions.append(active ? "revoked_at IS NULL AND expires_at > now()" : "(revoked_at IS NOT NULL OR expires_at <= now())")
+        }
+        let filtered = SQLFragment.all(conditions)
+        let select: SQLFragment = """
+            SELECT \(Self.columns) FROM sessions WHERE \(filtered) AND \(try query.keysetCondition(Self.listSpec))
+            \(query.orderClause(Self.listSpec)) \(query.pageClause)
+            """
+        var sessions: [Session] = []
+        for try await (id, user, created, used, expires, revoked, reason, agent, ip, cookie) in try await self.client.query(
+            select.query(), logger: logger
+        ).decode((EntityID, EntityID, Date, Date, Date, Date?, String?, String?, String?, Bool).self) {
+            sessions.append(
+                Session(
+                    id: id, userId: user, createdAt: created, lastUsedAt: used, expiresAt: expires, revokedAt: revoked,
+                    revokedReason: reason, userAgent: agent, ip: ip, cookie: cookie, current: id == current))
+        }
+        let count: SQLFragment = "SELECT count(*) FROM sessions WHERE \(filtered)"
+        let total = try await self.client.query(count.query(), logger: logger).decode(Int.self).first(where: { _ in true }) ?? 0
+        return query.page(from: sessions, total: total)
+    }
+}
