@@ -35,7 +35,7 @@ cleanup() {
     pkill -KILL -f "^$BIN/roster-" 2>/dev/null || true
     pkill -KILL -f "nginx -p /tmp/roster-test-" 2>/dev/null || true
     pg_stop "$WORK/pg"
-    rm -rf "$WORK"
+    if [ -n "${ROSTER_TEST_KEEP:-}" ]; then say "kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 
@@ -66,13 +66,22 @@ GATEWAY="http://127.0.0.1:$GATEWAY_PORT"
 # credentials, and a deleted resource that can still be read.
 CHECKS=not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance
 CHECKS=$CHECKS,response_headers_conformance,ignored_auth,use_after_free,negative_data_rejection
-export ROSTER_CONTRACT_API_KEY="$ROSTER_BOOTSTRAP_API_KEY" HYPOTHESIS_STORAGE_DIRECTORY="$WORK/hypothesis"
+export HYPOTHESIS_STORAGE_DIRECTORY="$WORK/hypothesis"
+# schemathesis_run CREDENTIAL SCHEMATHESIS_ARGUMENTS...
 schemathesis_run() {
-    "$VENV/bin/schemathesis" --config-file "$ROSTER_ROOT/deploy/local/schemathesis.toml" run "$@" --checks "$CHECKS" \
-        --max-examples "${ROSTER_CONTRACT_EXAMPLES:-25}" --seed 20261123 --generation-database none --workers 2 \
-        --request-timeout 10 --no-color
+    local credential="$1"
+    shift
+    ROSTER_CONTRACT_CREDENTIAL="$credential" "$VENV/bin/schemathesis" --config-file "$ROSTER_ROOT/deploy/local/schemathesis.toml" \
+        run "$@" --checks "$CHECKS" --max-examples "${ROSTER_CONTRACT_EXAMPLES:-25}" --seed 20261123 --generation-database none \
+        --workers 2 --request-timeout 10 --no-color
 }
 OPERATIONS='^/(health/|metrics$|openapi\.json$)'
+# Routes that act for a signed-in user get a user's access token; the rest the admin API key.
+USER_ROUTES='^/api/v1/(me($|/)|auth/(csrf|logout|logout-all)$)'
+curl -fsS -X POST "$GATEWAY/api/v1/auth/register" -H 'Content-Type: application/json' \
+    -d '{"email":"contract@example.com","password":"contract-password-1"}' -o /dev/null
+USER_TOKEN="$(curl -fsS -X POST "$GATEWAY/api/v1/auth/login" -H 'Content-Type: application/json' \
+    -d '{"email":"contract@example.com","password":"contract-password-1"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["accessToken"])')"
 failed=0
 for i in 0 1 2 3; do
     service="${ROSTER_SERVICES[$i]}"
@@ -82,10 +91,16 @@ for i in 0 1 2 3; do
         "$document" "$OPERATIONS")
     if [ "$public" -gt 0 ]; then
         say "$service: public routes through the gateway"
-        schemathesis_run "$document" --url "$GATEWAY" --exclude-path-regex "$OPERATIONS" || failed=1
+        schemathesis_run "$ROSTER_BOOTSTRAP_API_KEY" "$document" --url "$GATEWAY" \
+            --exclude-path-regex "$OPERATIONS|$USER_ROUTES" || failed=1
+        if python3 -c 'import json,re,sys; sys.exit(0 if any(re.match(sys.argv[2], p) for p in json.load(open(sys.argv[1]))["paths"]) else 1)' \
+            "$document" "$USER_ROUTES"; then
+            say "$service: routes of the signed-in user through the gateway"
+            schemathesis_run "$USER_TOKEN" "$document" --url "$GATEWAY" --include-path-regex "$USER_ROUTES" || failed=1
+        fi
     fi
     say "$service: operational routes on the service itself"
-    schemathesis_run "$document" --url "http://127.0.0.1:${PORTS[$i]}" --include-path-regex "$OPERATIONS" || failed=1
+    schemathesis_run "" "$document" --url "http://127.0.0.1:${PORTS[$i]}" --include-path-regex "$OPERATIONS" || failed=1
 done
 if grep -h '"level":"\(error\|critical\)"' "$WORK"/platform/*.log; then
     say "services logged errors during the contract check"

@@ -39,7 +39,8 @@ actor AccessTokenSigner {
             throw Problem.unavailable("No signing key is available yet; retry shortly.")
         }
         let keys = JWTKeyCollection()
-        await keys.add(eddsa: EdDSA.PrivateKey(backing: try Curve25519.Signing.PrivateKey(rawRepresentation: privateKey)), kid: JWKIdentifier(string: kid))
+        await keys.addSigning(
+            eddsa: EdDSA.PrivateKey(backing: try Curve25519.Signing.PrivateKey(rawRepresentation: privateKey)), kid: JWKIdentifier(string: kid))
         self.current = (kid, keys, Date())
         return (kid, keys)
     }

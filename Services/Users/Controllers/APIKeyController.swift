@@ -36,6 +36,9 @@ struct APIKeyController: Sendable {
     @Sendable func revoke(_ request: Request, context: RosterRequestContext) async throws -> Response {
         let principal = try context.requireAdmin()
         let id = try context.requireID("API key")
+        if case .apiKey(let current, _) = principal.credential, current == id {
+            throw Problem.conflict("A key cannot revoke itself; use another administrator key.", code: "own_key")
+        }
         guard try await self.repository.revoke(id, applicationID: principal.applicationID, logger: context.logger) != nil else {
             throw Problem.notFound("No API key \(id) in this application.")
         }

@@ -112,7 +112,8 @@ struct UserController: Sendable {
     /// names is embedded once the audience service provides it.
     static func checkInclude(_ request: Request) throws {
         guard let include = request.uri.queryParameters.get("include") else { return }
-        let unknown = include.split(separator: ",").map(String.init).filter { !Self.includable.contains($0) }
+        let unknown = include.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            .filter { !Self.includable.contains($0) }
         guard unknown.isEmpty else {
             throw Problem.badRequest(
                 "include may name \(Self.includable.sorted().joined(separator: ", ")).", code: "invalid_query",

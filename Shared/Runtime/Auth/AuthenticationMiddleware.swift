@@ -5,7 +5,7 @@ import RosterProtocol
 /// Requires a caller on public API routes: an access JWT, an API key, or a browser session.
 ///
 /// Accepts `Authorization: Bearer <token>` (three dot-separated parts: a JWT; otherwise an
-/// API key), `X-Api-Key: <key>`, or the `roster_access` cookie of browser mode — then every
+/// API key), else `X-Api-Key: <key>`, else the `roster_access` cookie of browser mode — then every
 /// request that changes something must carry the session's `X-CSRF-Token`. Sets
 /// `context.principal`; anything else is a 401 problem.
 public struct AuthenticationMiddleware: RouterMiddleware {
@@ -34,9 +34,7 @@ public struct AuthenticationMiddleware: RouterMiddleware {
     /// The caller of `request`, `nil` when it sent no credentials at all; invalid credentials
     /// are a 401 problem, a cookie session's mutation without a valid CSRF token a 403.
     public func principal(for request: Request) async throws -> Principal? {
-        if let key = request.headers[.apiKey] {
-            return try await self.principal(forAPIKey: key)
-        }
+        // `Authorization` wins when both it and `X-Api-Key` are sent.
         if let authorization = request.headers[.authorization] {
             let parts = authorization.split(separator: " ", maxSplits: 1)
             guard parts.count == 2, parts[0].lowercased() == "bearer" else {
@@ -50,6 +48,9 @@ public struct AuthenticationMiddleware: RouterMiddleware {
                 return try await self.tokens.verify(credential)
             }
             return try await self.principal(forAPIKey: credential)
+        }
+        if let key = request.headers[.apiKey] {
+            return try await self.principal(forAPIKey: key)
         }
         if let cookie = SessionCookies.value(SessionCookies.access, in: request.headers) {
             var principal = try await self.tokens.verify(cookie)

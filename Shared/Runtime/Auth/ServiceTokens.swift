@@ -27,7 +27,8 @@ public actor ServiceTokens {
 
     public init(secret: String, service: ServiceName) async {
         self.service = service
-        await self.keys.add(hmac: HMACKey(from: Array(secret.utf8)), digestAlgorithm: .sha256, kid: "service")
+        await self.keys.add(
+            hmac: HMACKey(from: Array(secret.utf8)), digestAlgorithm: .sha256, kid: "service", serializer: JWTCoding.serializer)
     }
 
     /// A valid token for this service's outgoing calls (reused until a minute before it expires).
