@@ -14,7 +14,9 @@ cd "$ROSTER_ROOT"
 DURATION="${DURATION:-10}"
 CONNECTIONS="${CONNECTIONS:-32}"
 ensure_packages
-command -v wrk >/dev/null 2>&1 || as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends wrk >/dev/null
+for tool in wrk hey; do
+    command -v "$tool" >/dev/null 2>&1 || as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$tool" >/dev/null
+done
 say "building (release)"
 swift build -c release >/dev/null
 BIN="$(swift build -c release --show-bin-path)"
@@ -33,6 +35,8 @@ pg_init "$WORK/pg" "$PG_PASSWORD"
 pg_start "$WORK/pg" "$PG_PORT" "$WORK/postgres.log"
 for service in "${ROSTER_SERVICES[@]}"; do export "ROSTER_PW_$service=$(random_secret 24)"; done
 export ROSTER_SERVICE_SECRET="$(random_secret 48)" ROSTER_BOOTSTRAP_API_KEY="$(random_api_key)" ROSTER_LOG_LEVEL=warning
+# Every benchmark client comes from 127.0.0.1: lift the per-address sign-in limit.
+export ROSTER_AUTH_LOGIN_PER_MINUTE=1000000
 db_bootstrap "$PG_PORT" "$PG_PASSWORD" bench bench_
 PORTS=("$(free_port)" "$(free_port)" "$(free_port)" "$(free_port)")
 GATEWAY_PORT="$(free_port)"
@@ -43,7 +47,8 @@ GATEWAY="http://127.0.0.1:$GATEWAY_PORT"
 AUTH="Authorization: Bearer $ROSTER_BOOTSTRAP_API_KEY"
 
 ID="$(curl -fsS -X POST "$USERS/api/v1/users" -H "$AUTH" -H 'Content-Type: application/json' \
-    -d '{"email":"bench@example.com","firstName":"Bench"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')"
+    -d '{"email":"bench@example.com","firstName":"Bench","password":"bench-password-1"}' \
+    | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')"
 sleep 1
 
 ROWS=()
@@ -64,6 +69,30 @@ scenario "get user (users, API key)" "$USERS/api/v1/users/$ID" -- -H "$AUTH"
 scenario "get user via gateway" "$GATEWAY/api/v1/users/$ID" -- -H "$AUTH"
 scenario "get projection (audience, cached key check)" "$AUDIENCE/api/v1/audience/users/$ID" -- -H "$AUTH"
 scenario "list users, 20 per page" "$USERS/api/v1/users?limit=20" -- -H "$AUTH"
+
+# steady NAME URL: GETs at a fixed rate (8 workers × 100/s) with hey, which — unlike wrk's
+# closed loop — does not raise its load until the machine saturates; result as a table row.
+steady() {
+    local name="$1" url="$2" out
+    say "$name"
+    out="$(hey -z "${DURATION}s" -c 8 -q 100 -H "$AUTH" "$url")"
+    local rate p50 p99 ok total
+    rate="$(awk '/Requests\/sec/ {printf "%.0f", $2}' <<<"$out")"
+    p50="$(awk '/ 50% in/ {printf "%.2f", $3 * 1000}' <<<"$out")"
+    p99="$(awk '/ 99% in/ {printf "%.2f", $3 * 1000}' <<<"$out")"
+    ok="$(awk '/\[200\]/ {print $2}' <<<"$out")"
+    total="$(awk '/^  \[[0-9]+\]/ {sum += $2} END {print sum}' <<<"$out")"
+    ROWS+=("$name|RESULT $total $rate $p50 $p99 $((total - ok))")
+}
+steady "get user at 800/s" "$USERS/api/v1/users/$ID"
+say "16 clients sign in continuously (bcrypt cost 12) while GETs run at 800/s"
+cat "$ROSTER_ROOT/Benchmarks/report.lua" "$ROSTER_ROOT/Benchmarks/sign-in.lua" > "$WORK/sign-in.lua"
+wrk -t1 -c16 -d"$((DURATION + 2))s" --timeout 60s --latency -s "$WORK/sign-in.lua" "$USERS/api/v1/auth/login" > "$WORK/sign-in.out" &
+SIGN_IN=$!
+sleep 1
+steady "get user at 800/s, during 16 sign-in clients" "$USERS/api/v1/users/$ID"
+wait "$SIGN_IN"
+ROWS+=("sign-in, 16 clients (bcrypt cost 12)|$(grep '^RESULT' "$WORK/sign-in.out")")
 
 say "projection lag (create, then poll audience until the user is there; 200 users, one at a time)"
 LAG="$(python3 "$ROSTER_ROOT/Benchmarks/projection_lag.py" "$USERS" "$AUDIENCE" "$ROSTER_BOOTSTRAP_API_KEY" 200)"

@@ -1,5 +1,9 @@
 import HummingbirdBcrypt
 import NIOPosix
+
+#if canImport(Glibc)
+import Glibc
+#endif
 import RosterProtocol
 import Synchronization
 
@@ -8,6 +12,8 @@ import Synchronization
 /// bcrypt at cost 12 takes a few hundred milliseconds of CPU. Run on the event loops or the
 /// cooperative pool it would stall every other request; here at most `threads` hashes run
 /// at once and at most `queueLimit` wait, beyond which sign-ins get a 429 `busy` to retry.
+/// The hashing threads also run at a lower scheduling priority (nice 10 on Linux), so under
+/// load the CPU goes to request handling first and sign-ins wait instead.
 final class PasswordHasher: Sendable {
     private let pool: NIOThreadPool
     private let cost: UInt8
@@ -47,8 +53,21 @@ final class PasswordHasher: Sendable {
         guard queued <= self.queueLimit else {
             throw TooManyHashes()
         }
-        return try await self.pool.runIfActive(work)
+        return try await self.pool.runIfActive {
+            Self.lowerPriority()
+            return work()
+        }
     }
+
+    /// Lowers the calling thread's priority (idempotent). On Linux the nice value belongs to
+    /// the thread, and `who = 0` names the calling thread.
+    private static func lowerPriority() {
+        #if os(Linux)
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Self.niceness)
+        #endif
+    }
+
+    static let niceness: Int32 = 10
 }
 
 /// Too many password checks are waiting: a 429 `busy` the client retries shortly.

@@ -123,14 +123,16 @@ struct SignInService: Sendable {
         let refreshToken = SecretToken.refreshToken()
         let lifetime = TimeInterval(self.configuration.refreshTokenSeconds)
         let (sessionID, signedIn) = try await self.client.withTransaction(logger: logger) { connection in
-            let sessionID = try await self.sessions.open(
-                userID: user.id, applicationID: user.applicationID, refreshTokenHash: SecretToken.hash(refreshToken), lifetime: lifetime,
-                userAgent: origin.userAgent, ip: origin.address, cookie: cookie, on: connection, logger: logger)
+            // The user row is locked first: the session's foreign key would otherwise take a
+            // share lock on it before, and two sign-ins of one user would deadlock.
             let now = Date()
             let updated = try await self.users.update(user.id, applicationID: user.applicationID, on: connection, logger: logger) {
                 $0.lastLoginAt = now
                 $0.lastActivityAt = now
             }
+            let sessionID = try await self.sessions.open(
+                userID: user.id, applicationID: user.applicationID, refreshTokenHash: SecretToken.hash(refreshToken), lifetime: lifetime,
+                userAgent: origin.userAgent, ip: origin.address, cookie: cookie, on: connection, logger: logger)
             return (sessionID, updated ?? user)
         }
         return try await self.issue(signedIn, sessionID: sessionID, refreshToken: refreshToken, cookie: cookie)

@@ -76,8 +76,8 @@ struct APIKeyRepository: Sendable {
         return try await Self.decode(self.client.query(update.query(), logger: logger)).first
     }
 
-    /// Whether `text` is a live key of an active application, and whose. Records the use
-    /// (at most once a minute per key, so checks stay cheap).
+    /// Whether `text` is a live key of an active application, and whose. Records the use at
+    /// most once a minute per key, off the request's path: the check never waits for a write.
     func introspect(_ text: String, logger: Logger) async throws -> APIKeyIntrospection.Response {
         guard let key = APIKeySecret(parsing: text) else { return .inactive }
         let rows = try await self.client.query(
@@ -90,7 +90,12 @@ struct APIKeyRepository: Sendable {
         for try await (id, applicationID, hash, scope, stale) in rows.decode((EntityID, EntityID, Data, String, Bool).self)
         where key.matches(storedHash: hash) {
             if stale {
-                try await self.client.query("UPDATE api_keys SET last_used_at = now() WHERE id = \(id)", logger: logger)
+                // Best effort: a use that is not recorded (the process stopped) costs nothing.
+                Task { [client = self.client] in
+                    try? await client.query(
+                        "UPDATE api_keys SET last_used_at = now() WHERE id = \(id) AND (last_used_at IS NULL OR last_used_at < now() - interval '1 minute')",
+                        logger: logger)
+                }
             }
             return APIKeyIntrospection.Response(active: true, applicationId: applicationID, keyId: id, scope: scope)
         }

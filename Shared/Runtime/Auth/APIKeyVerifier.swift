@@ -26,12 +26,13 @@ public struct IntrospectingAPIKeyVerifier: APIKeyVerifier {
 /// plaintext keys are not kept; revoking a key takes effect within the cache time.
 ///
 /// Valid and invalid answers are kept apart, so a flood of made-up keys can only evict other
-/// made-up keys, never the cached valid ones.
+/// made-up keys, never the cached valid ones; requests that miss together share one lookup.
 public actor CachingAPIKeyVerifier: APIKeyVerifier {
     private let upstream: any APIKeyVerifier
     private let ttl: TimeInterval
     private var valid: [SHA256.Digest: (answer: APIKeyIntrospection.Response, expires: Date)] = [:]
     private var invalid: [SHA256.Digest: Date] = [:]
+    private var inFlight: [SHA256.Digest: Task<APIKeyIntrospection.Response, any Error>] = [:]
     private static let capacity = 10_000
 
     public init(_ upstream: any APIKeyVerifier, cacheSeconds: Int) {
@@ -45,8 +46,12 @@ public actor CachingAPIKeyVerifier: APIKeyVerifier {
         let now = Date()
         if let hit = self.valid[digest], hit.expires > now { return hit.answer }
         if let expires = self.invalid[digest], expires > now { return .inactive }
-        let answer = try await self.upstream.introspect(key)
-        let expires = now.addingTimeInterval(self.ttl)
+        if let pending = self.inFlight[digest] { return try await pending.value }
+        let lookup = Task { [upstream = self.upstream] in try await upstream.introspect(key) }
+        self.inFlight[digest] = lookup
+        defer { self.inFlight[digest] = nil }
+        let answer = try await lookup.value
+        let expires = Date().addingTimeInterval(self.ttl)
         if answer.active {
             Self.makeRoom(in: &self.valid, now: now) { $0.expires }
             self.valid[digest] = (answer, expires)

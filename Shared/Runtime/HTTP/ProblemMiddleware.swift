@@ -63,8 +63,13 @@ public enum ErrorMapping {
             if let inner { return Self.problem(for: inner, request: request, context: context) }
             return Self.unexpected(error, context: context)
         case let database as PSQLError:
-            if let problem = DatabaseErrorMapping.problem(for: database) { return problem }
-            return Self.unexpected(error, context: context)
+            guard let problem = DatabaseErrorMapping.problem(for: database) else { return Self.unexpected(error, context: context) }
+            if problem.status >= 500 {
+                context.logger.warning(
+                    "database error answered as \(problem.status)",
+                    metadata: ["sqlstate": "\(database.serverInfo?[.sqlState] ?? "-")", "error.code": "\(database.code)"])
+            }
+            return problem
         case let limited as TooManyRequests:
             return limited.problem
         case let call as InternalCallError:
