@@ -44,9 +44,9 @@ func buildPlan(_ runtime: ServiceRuntime) async throws -> ServicePlan {
         jwks: LocalJWKSSource(repository: signingKeys, logger: logger),
         apiKeys: LocalAPIKeyVerifier(repository: apiKeys, logger: logger))
     let api = router.group("api/v1").add(middleware: authentication)
-    UserController(repository: users, hasher: hasher).register(on: api.group("users"))
+    UserController(repository: users, sessions: sessions, hasher: hasher).register(on: api.group("users"))
     UserAdminController(users: users, sessions: sessions).register(on: api.group("users"))
-    MeController(users: users, preferences: preferences, sessions: sessions, hasher: hasher).register(on: api.group("me"))
+    MeController(users: users, preferences: preferences, sessions: sessions, hasher: hasher, signIn: signIn).register(on: api.group("me"))
     APIKeyController(repository: apiKeys).register(on: api.group("api-keys"))
     ApplicationController(repository: applications).register(on: api.group("applications"))
     AuthController(
@@ -59,7 +59,7 @@ func buildPlan(_ runtime: ServiceRuntime) async throws -> ServicePlan {
         router: router,
         resources: try ServicePlan.resources(in: .module),
         outbox: outbox,
-        services: [SigningKeyUpkeep(repository: signingKeys, startup: runtime.startup, logger: logger)],
+        services: [AccountUpkeep(signingKeys: signingKeys, client: postgres, startup: runtime.startup, logger: logger)],
         onStart: {
             try await signingKeys.ensureActiveKey(logger: logger)
             if let generated = try await applications.bootstrapDefault(configuredKey: configuredKey, logger: logger) {

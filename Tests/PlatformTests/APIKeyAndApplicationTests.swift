@@ -31,6 +31,13 @@ import Testing
             #expect(try await platform.request(.GET, "\(accounts.base)/api/v1/users", headers: [("Authorization", "Bearer \(key)")], authorized: false).isProblem(401))
             #expect(try await accounts.asAdmin(.GET, "/api/v1/api-keys?revoked=true").json["pagination"].flatMap { ($0 as? [String: Any])?["total"] as? Int } == 1)
             #expect(try await accounts.asAdmin(.POST, "/api/v1/api-keys", json: ["name": ""]).isProblem(422))
+
+            // An application administrator cannot revoke the platform's superuser key.
+            let superuserKey = try platform.database.sql("SELECT id FROM users.api_keys WHERE scope = 'superuser'")
+            let adminID = try await accounts.register("root@example.com")
+            _ = try await accounts.asAdmin(.PATCH, "/api/v1/users/\(adminID)", json: ["type": "admin"])
+            let admin = try await accounts.login("root@example.com")
+            #expect(try await accounts.asUser(admin, .DELETE, "/api/v1/api-keys/\(superuserKey)").isProblem(403))
         }
     }
 

@@ -40,17 +40,30 @@ import Testing
             #expect((visitor.json["lastName"] as? String)?.hasPrefix("#") == true)
 
             // Lookup by field.
-            for (field, value) in [("email", "FRANK@example.com"), ("phone", "+14155550123"), ("username", "Frank"), ("lastName", "ocean")] {
+            for (field, value) in [("email", "FRANK@example.com"), ("phone", "+1 415 555 0123"), ("username", "Frank"), ("lastName", "ocean")] {
                 let found = try await accounts.asAdmin(.GET, "/api/v1/users/by?field=\(field)&value=\(value.urlEncoded)")
                 #expect(found.json["id"] as? String == id, "by \(field)")
             }
             #expect(try await accounts.asAdmin(.GET, "/api/v1/users/by?field=password&value=x").isProblem(400))
             #expect(try await accounts.asAdmin(.GET, "/api/v1/users/by?field=email&value=nobody%40x.io").isProblem(404))
 
-            // PUT replaces: fields left out are cleared.
+            // PUT replaces: fields left out are cleared; a changed email is no longer verified.
             let replaced = try await accounts.asAdmin(.PUT, "/api/v1/users/\(id)", json: ["email": "frank@example.com", "type": "agent"])
             #expect(replaced.status == 200 && replaced.json["phone"] == nil && replaced.json["city"] == nil)
-            #expect(replaced.json["emailVerified"] as? Bool == true, "flags are kept unless sent")
+            #expect(replaced.json["emailVerified"] as? Bool == true, "the same email stays verified")
+            let moved = try await accounts.asAdmin(.PATCH, "/api/v1/users/\(id)", json: ["email": "frank.o@example.com"])
+            #expect(moved.json["emailVerified"] as? Bool == false)
+            _ = try await accounts.asAdmin(.PATCH, "/api/v1/users/\(id)", json: ["email": "frank@example.com", "emailVerified": true] as [String: JSONValue])
+
+            // Limits count what is stored, not what is displayed.
+            let marks = "a" + String(repeating: "\u{301}", count: 5000)
+            #expect(try await accounts.asAdmin(.PATCH, "/api/v1/users/\(id)", json: ["firstName": marks]).isProblem(422))
+            #expect(try await accounts.asAdmin(.PATCH, "/api/v1/users/\(id)", json: ["birthDate": "1990--1-01"]).isProblem(422))
+            let long = String(repeating: "é", count: 40)
+            #expect(try await accounts.asAdmin(.PATCH, "/api/v1/users/\(id)", json: ["password": long]).isProblem(422), "over 72 bytes")
+            #expect(try await accounts.asAdmin(.PATCH, "/api/v1/users/\(id)", json: ["status": "blocked"]).json["errors"].flatMap {
+                ($0 as? [[String: Any]])?.first?["code"] as? String
+            } == "use_ban")
             #expect(try await accounts.asAdmin(.GET, "/api/v1/users/\(id)?include=groups,tags").status == 200)
             #expect(try await accounts.asAdmin(.GET, "/api/v1/users/\(id)?include=secrets").isProblem(400))
 
@@ -99,6 +112,17 @@ import Testing
             let listed = try await accounts.asAdmin(.GET, "/api/v1/users/\(id)/sessions")
             let reasons = Set((listed.json["data"] as? [[String: Any]] ?? []).compactMap { $0["revokedReason"] as? String })
             #expect(reasons == ["banned", "forced_logout"])
+
+            // A password set or a type changed by an administrator ends the sessions too.
+            let beforeReset = try await accounts.login("gina@example.com")
+            _ = try await accounts.asAdmin(.PATCH, "/api/v1/users/\(id)", json: ["password": "reset by admin 1"])
+            #expect(try await accounts.refresh(beforeReset.refreshToken).isProblem(401))
+            let beforePromotion = try await accounts.login("gina@example.com", password: "reset by admin 1")
+            _ = try await accounts.asAdmin(.PATCH, "/api/v1/users/\(id)", json: ["type": "agent"])
+            #expect(try await accounts.refresh(beforePromotion.refreshToken).isProblem(401))
+            let unchanged = try await accounts.login("gina@example.com", password: "reset by admin 1")
+            _ = try await accounts.asAdmin(.PATCH, "/api/v1/users/\(id)", json: ["city": "Oslo"])
+            #expect(try await accounts.refresh(unchanged.refreshToken).status == 200, "other changes keep sessions")
         }
     }
 

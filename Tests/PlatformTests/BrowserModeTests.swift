@@ -68,4 +68,37 @@ import Testing
             #expect(afterLogout.isProblem(401))
         }
     }
+
+    /// After the access cookie has expired, the refresh cookie and the CSRF token still refresh
+    /// and sign out; another session's CSRF token does not.
+    @Test func anExpiredAccessCookieStillRefreshesAndSignsOut() async throws {
+        try await withPlatform([.users]) { platform in
+            let accounts = Accounts(platform: platform)
+            try await accounts.register("fay@example.com")
+            func cookieLogin() async throws -> (refresh: String, csrf: String) {
+                let login = try await platform.request(
+                    .POST, "\(accounts.base)/api/v1/auth/login",
+                    json: ["email": "fay@example.com", "password": "correct horse 1", "mode": "cookie"], authorized: false)
+                return (Self.cookies(login)["roster_refresh"]!, login.json["csrfToken"] as! String)
+            }
+            let first = try await cookieLogin()
+            let second = try await cookieLogin()
+            let onlyRefresh = ("Cookie", "roster_refresh=\(first.refresh)")
+            let wrongCSRF = try await platform.request(
+                .POST, "\(accounts.base)/api/v1/auth/refresh", headers: [onlyRefresh, ("X-CSRF-Token", second.csrf)], authorized: false)
+            #expect(wrongCSRF.isProblem(403), "another session's CSRF token")
+            let refreshed = try await platform.request(
+                .POST, "\(accounts.base)/api/v1/auth/refresh", headers: [onlyRefresh, ("X-CSRF-Token", first.csrf)], authorized: false)
+            #expect(refreshed.status == 200, "the refused attempt changed nothing: \(refreshed.text)")
+            let rotated = ("Cookie", "roster_refresh=\(Self.cookies(refreshed)["roster_refresh"]!)")
+            #expect(try await platform.request(.POST, "\(accounts.base)/api/v1/auth/logout", headers: [rotated], authorized: false).isProblem(403))
+            let out = try await platform.request(
+                .POST, "\(accounts.base)/api/v1/auth/logout", headers: [rotated, ("X-CSRF-Token", first.csrf)], authorized: false)
+            #expect(out.status == 204)
+            #expect(try await platform.request(
+                .POST, "\(accounts.base)/api/v1/auth/refresh", headers: [rotated, ("X-CSRF-Token", first.csrf)], authorized: false
+            ).isProblem(401))
+            #expect(try await platform.request(.POST, "\(accounts.base)/api/v1/auth/logout", authorized: false).isProblem(401))
+        }
+    }
 }

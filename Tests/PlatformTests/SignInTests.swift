@@ -35,15 +35,20 @@ import Testing
             #expect(me.status == 200 && me.json["username"] as? String == "ann" && me.json["lastLoginAt"] is String)
             #expect(me.json["password"] == nil && me.json["passwordHash"] == nil)
 
-            // Refresh rotates: the new token works, the old one is now a reuse that ends the family.
+            // Refresh rotates. Presented again at once (two tabs, a retried request) the used token
+            // gets a successor too; presented later it is a replay that ends the whole family.
             let rotated = try await accounts.refresh(byEmail.refreshToken)
             #expect(rotated.status == 200)
             let next = try Accounts.session(rotated)
             #expect(next.sessionID == byEmail.sessionID && next.refreshToken != byEmail.refreshToken)
+            let sibling = try await accounts.refresh(byEmail.refreshToken)
+            #expect(sibling.status == 200, "within the grace period")
+            try platform.database.sql("UPDATE users.refresh_tokens SET used_at = now() - interval '1 minute' WHERE used_at IS NOT NULL")
             let reused = try await accounts.refresh(byEmail.refreshToken)
             #expect(reused.isProblem(401) && reused.json["code"] as? String == "refresh_token_reused")
             let afterReuse = try await accounts.refresh(next.refreshToken)
             #expect(afterReuse.isProblem(401), "the whole family is revoked")
+            #expect(try await accounts.refresh(try Accounts.session(sibling).refreshToken).isProblem(401))
             #expect(try await accounts.refresh("rt_garbage").isProblem(401))
 
             // Sessions: list marks the current one; logout ends one, logout-all the rest.
@@ -76,7 +81,8 @@ import Testing
             let listed = try await accounts.asAdmin(.GET, "/api/v1/auth/lockouts?filter=%7B%22locked%22%3Atrue%7D")
             let records = listed.json["data"] as? [[String: Any]] ?? []
             #expect(Set(records.compactMap { $0["kind"] as? String }) == ["account", "address"])
-            #expect(records.first { $0["kind"] as? String == "account" }?["subject"] as? String == "bob@example.com")
+            let bob = try platform.database.sql("SELECT id FROM users.users WHERE email = 'bob@example.com'")
+            #expect(records.first { $0["kind"] as? String == "account" }?["subject"] as? String == "user:\(bob)")
 
             try await Task.sleep(for: .milliseconds(2300))
             let afterExpiry = try await accounts.attempt("bob@example.com", password: "correct horse 1")
@@ -91,6 +97,50 @@ import Testing
             }
             #expect(try await accounts.attempt("bob@example.com", password: "correct horse 1").status == 200)
             #expect(try await accounts.asAdmin(.DELETE, "/api/v1/auth/lockouts/\(EntityID.generate())").isProblem(404))
+        }
+    }
+
+    /// Parallel guesses share one budget, every spelling of an account is one account, and
+    /// password checks of signed-in users and back-ends count too.
+    @Test func lockoutsCannotBeOutrunOrSidestepped() async throws {
+        try await withPlatform([.users], environment: ["ROSTER_AUTH_LOCKOUT_THRESHOLD": "3", "ROSTER_AUTH_LOCKOUT_BASE_SECONDS": "60"]) {
+            platform in
+            let accounts = Accounts(platform: platform)
+            try await accounts.register("zed@example.com", extra: ["username": "zed"])
+            let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<10 {
+                    group.addTask { try await accounts.attempt("zed@example.com", password: "parallel guess").status }
+                }
+                var statuses: [Int] = []
+                for try await status in group { statuses.append(status) }
+                return statuses
+            }
+            #expect(statuses.filter { $0 == 401 }.count <= 3, "at most the threshold was checked: \(statuses)")
+            #expect(statuses.filter { $0 == 429 }.count >= 7)
+            #expect(try await accounts.attempt("ZED", password: "correct horse 1").isProblem(429), "the username is the same account")
+            #expect(try platform.database.count("SELECT count(*) FROM users.login_failures WHERE kind = 'account'") == 1)
+            #expect(try platform.database.count("SELECT count(*) FROM users.login_failures WHERE subject LIKE '%guess%'") == 0)
+
+            // A back-end's checks count against the end user's address it names (or its key), not its own.
+            try await accounts.register("amy@example.com")
+            for _ in 0..<3 {
+                _ = try await accounts.asAdmin(
+                    .POST, "/api/v1/auth/validate", json: ["email": "amy@example.com", "password": "wrong one", "clientAddress": "203.0.113.9"])
+            }
+            let locked = try await accounts.asAdmin(
+                .POST, "/api/v1/auth/validate", json: ["email": "amy@example.com", "password": "correct horse 1", "clientAddress": "203.0.113.9"])
+            #expect(locked.isProblem(429))
+            #expect(try platform.database.count("SELECT count(*) FROM users.login_failures WHERE subject = '203.0.113.9'") == 1)
+
+            // Guessing one's current password is limited the same way.
+            try await accounts.register("max@example.com")
+            try platform.database.sql("DELETE FROM users.login_failures WHERE kind = 'address'")
+            let max = try await accounts.login("max@example.com")
+            var answers: [Int] = []
+            for _ in 0..<4 {
+                answers.append(try await accounts.asUser(max, .POST, "/api/v1/me/password", json: ["currentPassword": "guess", "newPassword": "new password 1"]).status)
+            }
+            #expect(answers == [403, 403, 403, 429])
         }
     }
 
@@ -127,6 +177,9 @@ import Testing
             #expect(user.json["username"] as? String == "carol" && user.json["isStaff"] as? Bool == false)
             let key = try await accounts.asAdmin(.GET, "/api/v1/auth/session")
             #expect(key.json["isAuthenticated"] as? Bool == true && key.json["isSuperuser"] as? Bool == true)
+            _ = try await accounts.asAdmin(.PATCH, "/api/v1/users/\(id)", json: ["type": "admin"])
+            let admin = try await accounts.asUser(try await accounts.login("carol"), .GET, "/api/v1/auth/session")
+            #expect(admin.json["isAdmin"] as? Bool == true && admin.json["isSuperuser"] as? Bool == false)
 
             // Email availability: the same keys for everyone; only staff learn who owns it.
             let public_ = try await platform.request(
@@ -140,6 +193,7 @@ import Testing
             ).isProblem(422))
 
             // Back-end credential validation: API key only, counted like sign-ins.
+            _ = try await accounts.asAdmin(.PATCH, "/api/v1/users/\(id)", json: ["type": "user"])
             let valid = try await accounts.asAdmin(.POST, "/api/v1/auth/validate", json: ["username": "carol", "password": "correct horse 1"])
             #expect(valid.json["valid"] as? Bool == true && valid.json["userId"] as? String == id)
             let invalidPassword = try await accounts.asAdmin(.POST, "/api/v1/auth/validate", json: ["username": "carol", "password": "nope nope"])

@@ -115,7 +115,7 @@ import Testing
         try await withPlatform([.users]) { platform in
             let users = platform.url(.users) + "/api/v1/users"
             for index in 0..<25 {
-                let response = try await platform.request(.POST, users, json: ["email": "u\(index)@example.com", "status": index % 5 == 0 ? "blocked" : "active"])
+                let response = try await platform.request(.POST, users, json: ["email": "u\(index)@example.com", "status": index % 5 == 0 ? "inactive" : "active"])
                 #expect(response.status == 201)
             }
             let first = try await platform.request(.GET, "\(users)?page=1&limit=10&sort=createdAt")
@@ -139,7 +139,7 @@ import Testing
 
             let range = try await platform.request(.GET, "\(users)?range=%5B20%2C29%5D&sort=%5B%22createdAt%22%2C%22ASC%22%5D")
             #expect(range.jsonArray.count == 5 && range.header("Content-Range") == "items 20-24/25")
-            let filtered = try await platform.request(.GET, "\(users)?filter=%7B%22status%22%3A%22blocked%22%7D")
+            let filtered = try await platform.request(.GET, "\(users)?filter=%7B%22status%22%3A%22inactive%22%7D")
             #expect((filtered.json["pagination"] as? [String: Any])?["total"] as? Int == 5)
             #expect(try await platform.request(.GET, "\(users)?sort=password").isProblem(400))
             #expect(try await platform.request(.GET, "\(users)?limit=1000").isProblem(400))

@@ -23,6 +23,12 @@ actor AccessTokenSigner {
         self.logger = logger
     }
 
+    /// Loads the signing key now, so a later `sign` cannot fail on the database (call it before
+    /// committing anything that the token is meant to go with).
+    func prepare() async throws {
+        _ = try await self.signingKeys()
+    }
+
     /// A signed access token for the user, and its lifetime in seconds.
     func sign(userID: EntityID, applicationID: EntityID, role: String, sessionID: EntityID?) async throws -> (token: String, expiresIn: Int) {
         let (kid, keys) = try await self.signingKeys()

@@ -5,13 +5,15 @@ import NIOPosix
 import Glibc
 #endif
 import RosterProtocol
+import RosterRuntime
 import Synchronization
 
 /// Hashes and checks passwords with bcrypt on its own small thread pool.
 ///
 /// bcrypt at cost 12 takes a few hundred milliseconds of CPU. Run on the event loops or the
 /// cooperative pool it would stall every other request; here at most `threads` hashes run
-/// at once and at most `queueLimit` wait, beyond which sign-ins get a 429 `busy` to retry.
+/// at once and at most `queueLimit` are taken (running and waiting), beyond which sign-ins
+/// get a 429 `busy` to retry.
 /// The hashing threads also run at a lower scheduling priority (nice 10 on Linux), so under
 /// load the CPU goes to request handling first and sign-ins wait instead.
 final class PasswordHasher: Sendable {
@@ -36,6 +38,12 @@ final class PasswordHasher: Sendable {
         return try await self.run { Bcrypt.hash(password, cost: cost) }
     }
 
+    /// Whether a stored hash was made with another cost (it is replaced at the next sign-in).
+    func needsRehash(_ hash: String) -> Bool {
+        let parts = hash.split(separator: "$")
+        return parts.count < 3 || UInt8(parts[1]) != self.cost
+    }
+
     func verify(_ password: String, against hash: String?) async throws -> Bool {
         let decoy = self.decoy
         return try await self.run {
@@ -51,7 +59,7 @@ final class PasswordHasher: Sendable {
         let queued = self.waiting.wrappingAdd(1, ordering: .relaxed).newValue
         defer { self.waiting.wrappingSubtract(1, ordering: .relaxed) }
         guard queued <= self.queueLimit else {
-            throw TooManyHashes()
+            throw TooManyRequests(retryAfter: 1, code: "busy", detail: "Too many password operations at once.")
         }
         return try await self.pool.runIfActive {
             Self.lowerPriority()
@@ -70,5 +78,3 @@ final class PasswordHasher: Sendable {
     static let niceness: Int32 = 10
 }
 
-/// Too many password checks are waiting: a 429 `busy` the client retries shortly.
-struct TooManyHashes: Error {}

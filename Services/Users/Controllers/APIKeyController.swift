@@ -39,9 +39,9 @@ struct APIKeyController: Sendable {
         if case .apiKey(let current, _) = principal.credential, current == id {
             throw Problem.conflict("A key cannot revoke itself; use another administrator key.", code: "own_key")
         }
-        guard try await self.repository.revoke(id, applicationID: principal.applicationID, logger: context.logger) != nil else {
-            throw Problem.notFound("No API key \(id) in this application.")
-        }
+        guard try await self.repository.revoke(
+            id, applicationID: principal.applicationID, allowingSuperuser: principal.isSuperuser, logger: context.logger) != nil
+        else { throw Problem.notFound("No API key \(id) in this application.") }
         return JSONResponses.noContent()
     }
 }

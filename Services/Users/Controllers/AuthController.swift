@@ -26,7 +26,7 @@ struct AuthController: Sendable {
         open.post("refresh", use: self.refresh)
         open.get("session", use: self.session)
         open.post("email-availability", use: self.emailAvailability)
-        authenticated.post("logout", use: self.logout)
+        open.post("logout", use: self.logout)
         authenticated.post("logout-all", use: self.logoutAll)
         authenticated.get("csrf", use: self.csrfToken)
         authenticated.post("validate", use: self.validate)
@@ -48,7 +48,7 @@ struct AuthController: Sendable {
         if fields.password.value == nil { errors.append(.init(field: "password", code: "required", message: "is required")) }
         try UserRules.check(errors)
         let validated = try ValidatedUserInput(fields)
-        let hash = try await self.hashing { try await self.hasher.hash(validated.password!) }
+        let hash = try await self.hasher.hash(validated.password!)
         var user = UserFactory.new(applicationID: applicationID, type: .user)
         validated.apply(to: &user, mode: .patch)
         let created = try await self.users.create(user, passwordHash: hash, logger: context.logger)
@@ -67,7 +67,7 @@ struct AuthController: Sendable {
 
     @Sendable func loginWithToken(_ request: Request, context: RosterRequestContext) async throws -> Response {
         let input = try await request.decodeJSON(as: TokenSignInRequest.self, context: context)
-        guard (1...128).contains(input.token.count) else {
+        guard (1...128).contains(input.token.unicodeScalars.count) else {
             throw Problem.validation("token is not valid.", errors: [.init(field: "token", code: "invalid_value", message: "1 to 128 characters")])
         }
         let applicationID = try await self.application(input.applicationId, context: context)
@@ -84,26 +84,35 @@ struct AuthController: Sendable {
             throw Problem.validation(
                 "Send the refresh token.", errors: [.init(field: "refreshToken", code: "required", message: "is required")])
         }
-        if fromBody == nil {
-            // A refresh by cookie is a browser request that changes state: it needs the CSRF header,
-            // bound to the session of the access cookie.
-            guard let session = try? await self.authentication.principal(for: request)?.sessionID ?? nil,
-                let header = request.headers[.csrfToken], self.csrf.isValid(header, for: session)
-            else {
-                throw Problem(
-                    status: 403, code: "csrf_token_invalid", title: "Forbidden",
-                    detail: "A refresh by cookie needs the session's X-CSRF-Token header.")
-            }
-        }
-        return try self.respond(try await self.signIn.refresh(token, logger: context.logger))
+        // A refresh by cookie is a browser request that changes state: it needs the CSRF token
+        // of the session the refresh token belongs to (the access cookie may have expired).
+        let header = request.headers[.csrfToken]
+        let csrf = self.csrf
+        let byCookie = fromBody == nil
+        let issued = try await self.signIn.refresh(
+            token, accepts: { session in !byCookie || header.map { csrf.isValid($0, for: session) } ?? false }, logger: context.logger)
+        return try self.respond(issued)
     }
 
+    /// Ends the current session: the one of the access token, or — for a browser whose access
+    /// cookie has expired — the one of the refresh cookie, with its CSRF token.
     @Sendable func logout(_ request: Request, context: RosterRequestContext) async throws -> Response {
-        let (principal, userID) = try context.requireUser()
-        if let session = principal.sessionID {
-            _ = try await self.sessions.revoke(
-                session, userID: userID, applicationID: principal.applicationID, reason: "logout", logger: context.logger)
+        if let principal = try await self.authentication.principal(for: request) {
+            guard let userID = principal.userID else { throw Problem.forbidden("API keys have no session to end.") }
+            if let session = principal.sessionID {
+                _ = try await self.sessions.revoke(
+                    session, userID: userID, applicationID: principal.applicationID, reason: "logout", logger: context.logger)
+            }
+            return self.signedOut()
         }
+        guard let token = SessionCookies.value(SessionCookies.refresh, in: request.headers),
+            let session = try await self.sessions.session(ofRefreshToken: SecretToken.hash(token), logger: context.logger)
+        else { throw Problem.unauthorized("Send Authorization: Bearer <access token>, or the session cookies.") }
+        guard let header = request.headers[.csrfToken], self.csrf.isValid(header, for: session.sessionID) else {
+            throw Problem.csrfInvalid
+        }
+        _ = try await self.sessions.revoke(
+            session.sessionID, userID: session.userID, applicationID: session.applicationID, reason: "logout", logger: context.logger)
         return self.signedOut()
     }
 
@@ -128,14 +137,14 @@ struct AuthController: Sendable {
             principal = nil
         }
         guard let principal else {
-            return try JSONResponses.json(SessionCheckResponse(isAuthenticated: false, isStaff: false, isSuperuser: false))
+            return try JSONResponses.json(SessionCheckResponse.anonymous)
         }
         var response = SessionCheckResponse(
             isAuthenticated: true, applicationId: principal.applicationID, userId: principal.userID, isStaff: principal.isStaff,
-            isSuperuser: principal.isSuperuser || principal.isAdmin && principal.userID != nil, sessionId: principal.sessionID)
+            isAdmin: principal.isAdmin, isSuperuser: principal.isSuperuser, sessionId: principal.sessionID)
         if let userID = principal.userID {
             guard let user = try await self.users.find(userID, applicationID: principal.applicationID, logger: context.logger) else {
-                return try JSONResponses.json(SessionCheckResponse(isAuthenticated: false, isStaff: false, isSuperuser: false))
+                return try JSONResponses.json(SessionCheckResponse.anonymous)
             }
             response.username = user.profile.username
             response.type = user.type.rawValue
@@ -143,19 +152,26 @@ struct AuthController: Sendable {
         return try JSONResponses.json(response)
     }
 
-    /// For back-ends holding an API key: is this password right? Counted like a sign-in.
+    /// For back-ends holding an API key: is this password right? Counted like a sign-in, against
+    /// the end user's address when the back-end passes it, else against the key.
     @Sendable func validate(_ request: Request, context: RosterRequestContext) async throws -> Response {
         let principal = try context.requireAdmin()
-        guard principal.userID == nil else { throw Problem.forbidden("Credential validation is for back-ends with an API key.") }
+        guard case .apiKey(let keyID, _) = principal.credential else {
+            throw Problem.forbidden("Credential validation is for back-ends with an API key.")
+        }
         let input = try await request.decodeJSON(as: ValidateRequest.self, context: context)
-        guard let account = input.email ?? input.username ?? input.identifier, !account.isEmpty, account.count <= 254 else {
+        guard let account = input.email ?? input.username ?? input.identifier, !account.isEmpty, account.unicodeScalars.count <= 254 else {
             throw Problem.validation(
                 "Give email, username or identifier.",
                 errors: [.init(field: "email", code: "required", message: "email, username or identifier is required")])
         }
+        if let address = input.clientAddress, address.isEmpty || address.utf8.count > 64 {
+            throw Problem.validation(
+                "clientAddress is not valid.", errors: [.init(field: "clientAddress", code: "invalid_value", message: "1 to 64 characters")])
+        }
+        let origin = SignInService.Origin(address: input.clientAddress ?? "key:\(keyID)", userAgent: request.headers[.userAgent])
         let user = try await self.signIn.validate(
-            identifier: account, password: input.password, applicationID: principal.applicationID, origin: self.origin(request, context),
-            logger: context.logger)
+            identifier: account, password: input.password, applicationID: principal.applicationID, origin: origin, logger: context.logger)
         return try JSONResponses.json(ValidateResponse(valid: user != nil, userId: user?.id))
     }
 
@@ -194,31 +210,22 @@ struct AuthController: Sendable {
 
     // MARK: - Helpers
 
-    /// The named application if it exists and is active, else the default application.
+    /// The named application, else the default one; it must exist and be active.
     private func application(_ id: EntityID?, context: RosterRequestContext) async throws -> EntityID {
-        if let id {
-            guard try await self.applications.isActive(id, logger: context.logger) else {
-                throw Problem.validation(
-                    "No such active application.", errors: [.init(field: "applicationId", code: "unknown_application", message: "is not an active application")])
-            }
-            return id
-        }
-        guard let id = try await self.applications.defaultApplication(logger: context.logger) else {
+        let named: EntityID? = if let id { id } else { try await self.applications.defaultApplication(logger: context.logger) }
+        guard let id = named else {
             throw Problem.unavailable("The platform has no default application yet.")
+        }
+        guard try await self.applications.isActive(id, logger: context.logger) else {
+            throw Problem.validation(
+                "No such active application.",
+                errors: [.init(field: "applicationId", code: "unknown_application", message: "is not an active application")])
         }
         return id
     }
 
     private func origin(_ request: Request, _ context: RosterRequestContext) -> SignInService.Origin {
         SignInService.Origin(address: context.clientAddress(request), userAgent: request.headers[.userAgent])
-    }
-
-    private func hashing<T>(_ work: () async throws -> T) async throws -> T {
-        do {
-            return try await work()
-        } catch is TooManyHashes {
-            throw TooManyRequests(retryAfter: 1, code: "busy", detail: "Too many password operations at once.")
-        }
     }
 
     /// Tokens in the body, or cookies and a CSRF token in browser mode.

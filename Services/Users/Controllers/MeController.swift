@@ -9,6 +9,10 @@ struct MeController: Sendable {
     let preferences: PreferencesRepository
     let sessions: SessionRepository
     let hasher: PasswordHasher
+    let signIn: SignInService
+
+    /// The signed-in user's token outlived the account.
+    static let gone = Problem.notFound("The signed-in user no longer exists.")
 
     func register(on group: RouterGroup<RosterRequestContext>) {
         group.get(use: self.get)
@@ -24,7 +28,7 @@ struct MeController: Sendable {
     @Sendable func get(_ request: Request, context: RosterRequestContext) async throws -> Response {
         let (principal, userID) = try context.requireUser()
         guard let user = try await self.users.find(userID, applicationID: principal.applicationID, logger: context.logger) else {
-            throw Problem.notFound("The signed-in user no longer exists.")
+            throw Self.gone
         }
         return try JSONResponses.json(UserResponse(user))
     }
@@ -36,13 +40,10 @@ struct MeController: Sendable {
         let extra = input.present(outside: UserInput.selfEditable)
         guard extra.isEmpty else { throw AuthController.notEditable(extra) }
         let validated = try ValidatedUserInput(input)
-        let user = try await self.users.update(userID, applicationID: principal.applicationID, logger: context.logger) { user in
-            let before = user.profile
-            validated.apply(to: &user, mode: .patch)
-            if user.profile.email?.lowercased() != before.email?.lowercased() { user.emailVerified = false }
-            if user.profile.phone != before.phone { user.phoneVerified = false }
+        let user = try await self.users.update(userID, applicationID: principal.applicationID, logger: context.logger) {
+            validated.apply(to: &$0, mode: .patch)
         }
-        guard let user else { throw Problem.notFound("The signed-in user no longer exists.") }
+        guard let user else { throw Self.gone }
         return try JSONResponses.json(UserResponse(user))
     }
 
@@ -57,14 +58,14 @@ struct MeController: Sendable {
         let user = try await self.users.update(userID, applicationID: principal.applicationID, logger: context.logger) {
             $0.profile.language = language
         }
-        guard let user else { throw Problem.notFound("The signed-in user no longer exists.") }
+        guard let user else { throw Self.gone }
         return try JSONResponses.json(UserResponse(user))
     }
 
     @Sendable func getPreferences(_ request: Request, context: RosterRequestContext) async throws -> Response {
         let (principal, userID) = try context.requireUser()
         guard let preferences = try await self.preferences.preferences(of: userID, applicationID: principal.applicationID, logger: context.logger)
-        else { throw Problem.notFound("The signed-in user no longer exists.") }
+        else { throw Self.gone }
         return try JSONResponses.json(preferences)
     }
 
@@ -72,7 +73,7 @@ struct MeController: Sendable {
         let (principal, userID) = try context.requireUser()
         let input = try await request.decodeJSON(as: Preferences.self, context: context).validated()
         guard let stored = try await self.preferences.replace(input, of: userID, applicationID: principal.applicationID, logger: context.logger)
-        else { throw Problem.notFound("The signed-in user no longer exists.") }
+        else { throw Self.gone }
         return try JSONResponses.json(stored)
     }
 
@@ -99,13 +100,16 @@ struct MeController: Sendable {
         var errors: [Problem.FieldError] = []
         let newPassword = UserRules.password(input.newPassword, errors: &errors, field: "newPassword")
         try UserRules.check(errors)
-        let stored = try await self.users.passwordHash(of: userID, applicationID: principal.applicationID, logger: context.logger)
-        guard try await self.hashing({ try await self.hasher.verify(input.currentPassword, against: stored) }) else {
+        guard let user = try await self.users.find(userID, applicationID: principal.applicationID, logger: context.logger) else {
+            throw Self.gone
+        }
+        let origin = SignInService.Origin(address: context.clientAddress(request), userAgent: request.headers[.userAgent])
+        guard try await self.signIn.checkPassword(of: user, input.currentPassword, origin: origin, logger: context.logger) else {
             throw Problem(
                 status: 403, code: "invalid_credentials", title: "Forbidden", detail: "The current password is not right.",
                 errors: [.init(field: "currentPassword", code: "invalid_credentials", message: "does not match")])
         }
-        let hash = try await self.hashing { try await self.hasher.hash(newPassword!) }
+        let hash = try await self.hasher.hash(newPassword!)
         _ = try await self.users.client.withTransaction(logger: context.logger) { connection in
             _ = try await self.users.update(userID, applicationID: principal.applicationID, passwordHash: hash, on: connection, logger: context.logger) { _ in }
             try await self.sessions.revokeAll(
@@ -115,11 +119,4 @@ struct MeController: Sendable {
         return JSONResponses.noContent()
     }
 
-    private func hashing<T>(_ work: () async throws -> T) async throws -> T {
-        do {
-            return try await work()
-        } catch is TooManyHashes {
-            throw TooManyRequests(retryAfter: 1, code: "busy", detail: "Too many password operations at once.")
-        }
-    }
 }

@@ -92,8 +92,17 @@ struct UserAdminController: Sendable {
     @Sendable func convertToLead(_ request: Request, context: RosterRequestContext) async throws -> Response {
         let principal = try context.requireAdmin()
         let id = try context.requireID("user")
-        guard let user = try await self.users.update(id, applicationID: principal.applicationID, logger: context.logger, change: { $0.type = .lead })
-        else { throw Problem.notFound("No user \(id) in this application.") }
+        let user = try await self.users.client.withTransaction(logger: context.logger) { connection in
+            let user = try await self.users.update(id, applicationID: principal.applicationID, on: connection, logger: context.logger) {
+                $0.type = .lead
+            }
+            if user != nil {
+                try await self.sessions.revokeAll(
+                    userID: id, applicationID: principal.applicationID, reason: "credentials_changed", on: connection, logger: context.logger)
+            }
+            return user
+        }
+        guard let user else { throw Problem.notFound("No user \(id) in this application.") }
         return try JSONResponses.json(UserResponse(user))
     }
 

@@ -6,6 +6,7 @@ import RosterRuntime
 /// `/api/v1/users`: the application's users, for staff (read) and administrators (write).
 struct UserController: Sendable {
     let repository: UserRepository
+    let sessions: SessionRepository
     let hasher: PasswordHasher
 
     /// What `?include=` may name (audience data, embedded by a later release).
@@ -28,7 +29,7 @@ struct UserController: Sendable {
             applicationID: principal.applicationID, type: validated.type ?? UserFactory.defaultType(email: validated.profile.email))
         validated.apply(to: &user, mode: .patch)
         UserFactory.applyVisitorDefaults(&user)
-        let hash = try await validated.password.asyncMap { try await self.hash($0) }
+        let hash = try await validated.password.asyncMap { try await self.hasher.hash($0) }
         let created = try await self.repository.create(user, passwordHash: hash, logger: context.logger)
         return try JSONResponses.created(UserResponse(created), location: "/api/v1/users/\(created.id)")
     }
@@ -53,10 +54,15 @@ struct UserController: Sendable {
                 "Query parameter field must be one of \(allowed).", code: "invalid_query",
                 errors: [.init(field: "field", code: "invalid_query", message: "one of \(allowed)")])
         }
-        guard let value = parameters.get("value"), (1...254).contains(value.count), !value.contains("\u{0}") else {
+        guard var value = parameters.get("value"), (1...254).contains(value.unicodeScalars.count), !value.contains("\u{0}") else {
             throw Problem.badRequest(
                 "Query parameter value is required (1 to 254 characters).", code: "invalid_query",
                 errors: [.init(field: "value", code: "invalid_query", message: "1 to 254 characters")])
+        }
+        if field == .phone {
+            // Phones are stored normalised; look the given one up the same way.
+            var errors: [Problem.FieldError] = []
+            value = UserRules.phone(value, errors: &errors) ?? value
         }
         guard let user = try await self.repository.find(by: field, value: value, applicationID: principal.applicationID, logger: context.logger)
         else { throw Problem.notFound("No user with this \(fieldName) in this application.") }
@@ -76,9 +82,19 @@ struct UserController: Sendable {
         let principal = try context.requireAdmin()
         let id = try context.requireID("user")
         let validated = try ValidatedUserInput(try await request.decodeJSON(as: UserInput.self, context: context))
-        let hash = try await validated.password.asyncMap { try await self.hash($0) }
-        let updated = try await self.repository.update(id, applicationID: principal.applicationID, passwordHash: hash, logger: context.logger) {
-            validated.apply(to: &$0, mode: mode)
+        let hash = try await validated.password.asyncMap { try await self.hasher.hash($0) }
+        // A new password or type ends the user's sessions (tokens carry the type), in the same transaction.
+        let updated = try await self.repository.client.withTransaction(logger: context.logger) { connection in
+            let before = try await self.repository.find(id, applicationID: principal.applicationID, on: connection, logger: context.logger)
+            guard let before else { return User?.none }
+            let after = try await self.repository.update(
+                id, applicationID: principal.applicationID, passwordHash: hash, on: connection, logger: context.logger
+            ) { validated.apply(to: &$0, mode: mode) }
+            if hash != nil || after?.type != before.type {
+                try await self.sessions.revokeAll(
+                    userID: id, applicationID: principal.applicationID, reason: "credentials_changed", on: connection, logger: context.logger)
+            }
+            return after
         }
         guard let updated else { throw Problem.notFound("No user \(id) in this application.") }
         return try JSONResponses.json(UserResponse(updated))
@@ -98,14 +114,6 @@ struct UserController: Sendable {
         let query = try ListQueryParser.parse(request, spec: UserRepository.listSpec)
         let page = try await self.repository.list(query, applicationID: principal.applicationID, logger: context.logger)
         return try ListResponder.respond(page, query: query, request: request)
-    }
-
-    private func hash(_ password: String) async throws -> String {
-        do {
-            return try await self.hasher.hash(password)
-        } catch is TooManyHashes {
-            throw TooManyRequests(retryAfter: 1, code: "busy", detail: "Too many password operations at once.")
-        }
     }
 
     /// `?include=groups,tags,attributes` is accepted (and checked) now; the audience data it

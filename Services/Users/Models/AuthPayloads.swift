@@ -21,7 +21,7 @@ struct SignInRequest: Decodable, Sendable {
 
     /// The account name given, or a 422 naming the missing field.
     func account() throws -> String {
-        guard let value = self.email ?? self.username ?? self.identifier, !value.isEmpty, value.count <= 254 else {
+        guard let value = self.email ?? self.username ?? self.identifier, !value.isEmpty, value.unicodeScalars.count <= 254 else {
             throw Problem.validation(
                 "Give email, username or identifier.",
                 errors: [.init(field: "email", code: "required", message: "email, username or identifier is required")])
@@ -58,12 +58,14 @@ struct RegisterRequest: Decodable, Sendable {
     }
 }
 
-/// `POST /auth/validate`: a back-end checks a user's password.
+/// `POST /auth/validate`: a back-end checks a user's password, optionally telling the end
+/// user's address (locks and limits then count against it rather than the key).
 struct ValidateRequest: Decodable, Sendable {
     var email: String?
     var username: String?
     var identifier: String?
     var password: String
+    var clientAddress: String?
 }
 
 /// `POST /auth/email-availability`.
@@ -104,9 +106,15 @@ struct SessionCheckResponse: Encodable, Sendable {
     var userId: EntityID?
     var username: String?
     var type: String?
+    /// Agents, admins and API keys (seed 004 `is_staff`).
     var isStaff: Bool
+    /// Administrators of the application: admin users and API keys.
+    var isAdmin: Bool
+    /// Superuser API keys, which also manage applications.
     var isSuperuser: Bool
     var sessionId: EntityID?
+
+    static let anonymous = SessionCheckResponse(isAuthenticated: false, isStaff: false, isAdmin: false, isSuperuser: false)
 }
 
 /// `POST /auth/validate`.

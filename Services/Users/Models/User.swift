@@ -32,8 +32,6 @@ struct User: Sendable, Equatable {
             lastLoginAt: self.lastLoginAt, lastActivityAt: self.lastActivityAt, createdAt: self.createdAt, updatedAt: self.updatedAt)
     }
 
-    /// Staff may read the application's users (seed 004 `is_staff`).
-    var isStaff: Bool { self.type == .admin || self.type == .agent }
 }
 
 /// The fields a user or an administrator edits.

@@ -79,7 +79,8 @@ struct UserInput: Decodable, Sendable {
 enum UserInputMode {
     /// Absent fields keep their value, null clears.
     case patch
-    /// Absent and null fields are cleared; type and status fall back to `user` and `active`.
+    /// Absent and null profile fields are cleared; an absent type falls back to `user`; the
+    /// status and the verified flags change only when sent.
     case replace
 }
 
@@ -117,6 +118,9 @@ struct ValidatedUserInput: Sendable {
         if case .null = input.status { errors.append(.init(field: "status", code: "required", message: "cannot be null")) }
         if case .null = input.emailVerified { errors.append(.init(field: "emailVerified", code: "required", message: "cannot be null")) }
         if case .null = input.phoneVerified { errors.append(.init(field: "phoneVerified", code: "required", message: "cannot be null")) }
+        if input.status.value == UserStatus.blocked.rawValue {
+            errors.append(.init(field: "status", code: "use_ban", message: "is set to blocked by POST /users/{id}/ban, with a reason"))
+        }
         self.password = UserRules.password(input.password.value, errors: &errors)
         try UserRules.check(errors)
         self.input = input
@@ -127,6 +131,7 @@ struct ValidatedUserInput: Sendable {
 
     /// Applies the input to `user`'s fields (not the password, which is stored separately).
     func apply(to user: inout User, mode: UserInputMode) {
+        let before = user.profile
         func set<T>(_ field: PatchField<some Any>, _ path: WritableKeyPath<UserProfile, T?>, _ value: T?) {
             if mode == .replace || field.isPresent { user.profile[keyPath: path] = value }
         }
@@ -146,11 +151,11 @@ struct ValidatedUserInput: Sendable {
         if let type = self.type { user.type = type } else if mode == .replace { user.type = .user }
         if let status = self.status {
             user.status = status
-            if status != .blocked { user.banReason = nil }
-        } else if mode == .replace {
-            user.status = .active
             user.banReason = nil
         }
+        // A new email or phone is not verified, unless the request says it is.
+        if user.profile.email?.lowercased() != before.email?.lowercased() { user.emailVerified = false }
+        if user.profile.phone != before.phone { user.phoneVerified = false }
         if let verified = self.input.emailVerified.value { user.emailVerified = verified }
         if let verified = self.input.phoneVerified.value { user.phoneVerified = verified }
     }

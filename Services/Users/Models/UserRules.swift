@@ -41,7 +41,8 @@ enum UserRules {
     static func text(_ value: String?, field: String, max: Int, errors: inout [Problem.FieldError]) -> String? {
         guard let value else { return nil }
         let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard trimmed.count <= max else {
+        // Unicode scalars, not characters: one character can carry any number of combining marks.
+        guard trimmed.unicodeScalars.count <= max else {
             errors.append(.init(field: field, code: "too_long", message: "must be at most \(max) characters"))
             return nil
         }
@@ -94,7 +95,12 @@ enum UserRules {
     /// `YYYY-MM-DD`, from 1900 to today.
     static func birthDate(_ value: String?, errors: inout [Problem.FieldError]) -> String? {
         guard let value else { return nil }
-        let parts = value.split(separator: "-")
+        let digitsAt = [0, 1, 2, 3, 5, 6, 8, 9]
+        let characters = Array(value)
+        let shaped =
+            characters.count == 10 && characters[4] == "-" && characters[7] == "-"
+            && digitsAt.allSatisfy { characters[$0].isASCII && characters[$0].isNumber }
+        let parts = shaped ? value.split(separator: "-") : []
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
         if value.count == 10, parts.count == 3, let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
@@ -107,11 +113,11 @@ enum UserRules {
         return nil
     }
 
-    /// 8 to 128 characters, not only spaces.
+    /// At least 8 characters and at most 72 bytes (bcrypt ignores what follows), not only spaces.
     static func password(_ value: String?, errors: inout [Problem.FieldError], field: String = "password") -> String? {
         guard let value else { return nil }
-        guard (8...128).contains(value.count), !value.allSatisfy(\.isWhitespace) else {
-            errors.append(.init(field: field, code: "invalid_password", message: "must be 8 to 128 characters long"))
+        guard value.count >= 8, value.utf8.count <= 72, !value.allSatisfy(\.isWhitespace) else {
+            errors.append(.init(field: field, code: "invalid_password", message: "must be at least 8 characters and at most 72 bytes"))
             return nil
         }
         return value

@@ -67,8 +67,17 @@ struct APIKeyRepository: Sendable {
         return query.page(from: records, total: total)
     }
 
-    /// Revokes a key of the application; `nil` when there is no such key.
-    func revoke(_ id: EntityID, applicationID: EntityID, logger: Logger) async throws -> Record? {
+    /// Revokes a key of the application; `nil` when there is no such key. A superuser key can
+    /// be revoked only by a superuser (else an application administrator could lock the
+    /// platform's operators out of tenant management).
+    func revoke(_ id: EntityID, applicationID: EntityID, allowingSuperuser: Bool, logger: Logger) async throws -> Record? {
+        let select: SQLFragment = "SELECT scope FROM api_keys WHERE application_id = \(applicationID) AND id = \(id)"
+        guard let scope = try await self.client.query(select.query(), logger: logger).decode(String.self).first(where: { _ in true }) else {
+            return nil
+        }
+        guard scope != "superuser" || allowingSuperuser else {
+            throw Problem.forbidden("Only a superuser can revoke a superuser key.")
+        }
         let update: SQLFragment = """
             UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE application_id = \(applicationID) AND id = \(id)
             RETURNING id, name, prefix, scope, created_at, last_used_at, revoked_at

@@ -62,6 +62,11 @@ struct ApplicationRepository: Sendable {
         !(try await self.client.query("SELECT 1 FROM applications WHERE id = \(id) AND status = 'active'", logger: logger).collect().isEmpty)
     }
 
+    /// `isActive` inside the caller's transaction.
+    func isActive(_ id: EntityID, on connection: PostgresConnection, logger: Logger) async throws -> Bool {
+        !(try await connection.query("SELECT 1 FROM applications WHERE id = \(id) AND status = 'active'", logger: logger).collect().isEmpty)
+    }
+
     /// Creates an application with a first admin key (shown once by the caller).
     func create(name: String, logger: Logger) async throws -> (Record, APIKeyRepository.Record, APIKeySecret) {
         let key = APIKeySecret.generate()

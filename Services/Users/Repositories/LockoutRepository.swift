@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Logging
 import PostgresNIO
@@ -6,9 +7,12 @@ import RosterRuntime
 
 /// Failed sign-ins per account and per client address, and the locks they cause.
 ///
-/// Past `threshold` failures a subject is locked for `base · 2^(failures − threshold)`
-/// seconds (at most `max`); failures older than a day are forgotten; a successful sign-in
-/// clears the account's failures (not the address's).
+/// An attempt is reserved before its password is checked and released afterwards, so that
+/// parallel guesses count against the same budget: up to `threshold` failures are allowed
+/// (fewer at once when some already failed; one at a time after a lock). Reaching the
+/// threshold locks the subject for `base · 2^(failures − threshold)` seconds (at most `max`);
+/// failures older than a day are forgotten; a successful sign-in clears the account's
+/// failures. An attempt left reserved by a crashed process stops counting after a minute.
 struct LockoutRepository: Sendable {
     let client: PostgresClient
     let threshold: Int
@@ -18,6 +22,23 @@ struct LockoutRepository: Sendable {
     /// What a lock is about.
     enum Kind: String, Sendable {
         case account, address
+    }
+
+    /// One locked thing: an account (`user:<id>`, or `name:<hash>` for a name no account has)
+    /// or a client address.
+    struct Subject: Sendable {
+        var kind: Kind
+        var name: String
+
+        /// The subject of a sign-in: the matched user, or a hash of the name typed (which
+        /// might be a password typed in the wrong field, so it is never stored as is).
+        static func account(user: EntityID?, typed: String) -> Subject {
+            if let user { return Subject(kind: .account, name: "user:\(user)") }
+            let digest = SHA256.hash(data: Data(typed.lowercased().utf8))
+            return Subject(kind: .account, name: "name:" + digest.prefix(12).map { String(format: "%02x", $0) }.joined())
+        }
+
+        static func address(_ address: String) -> Subject { Subject(kind: .address, name: address) }
     }
 
     /// A lockout record as administrators see it.
@@ -39,51 +60,79 @@ struct LockoutRepository: Sendable {
         defaultSort: [SortKey("lastFailureAt", descending: true)],
         filters: ["kind": .choice(["account", "address"]), "locked": .boolean])
 
-    /// Seconds until the longest current lock of these subjects ends; `nil` when none is locked.
-    func lockedFor(_ subjects: [(Kind, String)], applicationID: EntityID, logger: Logger) async throws -> Int? {
-        let kinds = subjects.map(\.0.rawValue)
-        let names = subjects.map(\.1)
-        let select: SQLFragment = """
-            SELECT ceil(extract(epoch FROM max(locked_until) - now()))::int FROM login_failures
-            WHERE application_id = \(applicationID) AND locked_until > now()
-              AND (kind, subject) IN (SELECT * FROM unnest(\(kinds)::text[], \(names)::text[]))
-            """
-        return try await self.client.query(select.query(), logger: logger).decode(Int?.self).first(where: { _ in true }) ?? nil
+    /// Reserves one attempt of each subject; returns the seconds to wait instead when one is
+    /// locked or has no attempt left right now (nothing stays reserved then).
+    func reserve(_ subjects: [Subject], applicationID: EntityID, logger: Logger) async throws -> Int? {
+        var reserved: [Subject] = []
+        for subject in subjects {
+            let upsert: SQLFragment = """
+                INSERT INTO login_failures (id, application_id, kind, subject, failures, in_flight, reserved_at)
+                VALUES (\(EntityID.generate()), \(applicationID), \(subject.kind.rawValue), \(subject.name), 0, 1, now())
+                ON CONFLICT (application_id, kind, subject) DO UPDATE SET
+                    failures = CASE WHEN login_failures.last_failure_at < now() - interval '1 day' THEN 0 ELSE login_failures.failures END,
+                    in_flight = CASE WHEN login_failures.reserved_at < now() - interval '1 minute' THEN 1 ELSE login_failures.in_flight + 1 END,
+                    reserved_at = now()
+                RETURNING failures, in_flight, ceil(extract(epoch FROM coalesce(locked_until, now()) - now()))::int
+                """
+            let rows = try await self.client.query(upsert.query(), logger: logger)
+            var wait: Int?
+            for try await (failures, inFlight, lockedFor) in rows.decode((Int, Int, Int).self) {
+                if lockedFor > 0 {
+                    wait = lockedFor
+                } else if inFlight > max(1, self.threshold - failures) {
+                    wait = 1
+                }
+            }
+            reserved.append(subject)
+            if let wait {
+                for subject in reserved { try await self.release(subject, applicationID: applicationID, logger: logger) }
+                return wait
+            }
+        }
+        return nil
     }
 
-    /// Counts a failure of each subject and locks those past the threshold.
-    func recordFailure(_ subjects: [(Kind, String)], applicationID: EntityID, logger: Logger) async throws {
-        for (kind, subject) in subjects {
-            let upsert: SQLFragment = """
-                INSERT INTO login_failures (id, application_id, kind, subject, failures, last_failure_at)
-                VALUES (\(EntityID.generate()), \(applicationID), \(kind.rawValue), \(subject), 1, now())
-                ON CONFLICT (application_id, kind, subject) DO UPDATE SET
-                    failures = CASE WHEN login_failures.last_failure_at < now() - interval '1 day' THEN 1
-                                    ELSE login_failures.failures + 1 END,
-                    last_failure_at = now()
-                RETURNING failures
+    /// Releases the reservations of a failed attempt: counts the failure, locks what reached the threshold.
+    func failed(_ subjects: [Subject], applicationID: EntityID, logger: Logger) async throws {
+        for subject in subjects {
+            let update: SQLFragment = """
+                UPDATE login_failures SET
+                    failures = failures + 1, last_failure_at = now(), in_flight = greatest(in_flight - 1, 0),
+                    locked_until = CASE WHEN failures + 1 >= \(self.threshold)
+                        THEN now() + make_interval(secs => least(\(Double(self.maxSeconds)),
+                            \(Double(self.baseSeconds)) * power(2, least(failures + 1 - \(self.threshold), 30))))
+                        ELSE locked_until END
+                WHERE application_id = \(applicationID) AND kind = \(subject.kind.rawValue) AND subject = \(subject.name)
                 """
-            guard let failures = try await self.client.query(upsert.query(), logger: logger).decode(Int.self).first(where: { _ in true }),
-                failures >= self.threshold
-            else { continue }
-            let seconds = min(Double(self.maxSeconds), Double(self.baseSeconds) * pow(2, Double(min(failures - self.threshold, 30))))
-            let lock: SQLFragment = """
-                UPDATE login_failures SET locked_until = now() + make_interval(secs => \(seconds))
-                WHERE application_id = \(applicationID) AND kind = \(kind.rawValue) AND subject = \(subject)
-                """
-            try await self.client.query(lock.query(), logger: logger)
+            try await self.client.query(update.query(), logger: logger)
         }
     }
 
-    /// Forgets an account's failures after a successful sign-in.
-    func clearAccount(_ subject: String, applicationID: EntityID, logger: Logger) async throws {
+    /// Releases the reservations of a successful attempt: the account starts afresh.
+    func succeeded(_ subjects: [Subject], applicationID: EntityID, logger: Logger) async throws {
+        for subject in subjects {
+            let update: SQLFragment =
+                subject.kind == .account
+                ? "DELETE FROM login_failures WHERE application_id = \(applicationID) AND kind = 'account' AND subject = \(subject.name)"
+                : """
+                UPDATE login_failures SET in_flight = greatest(in_flight - 1, 0)
+                WHERE application_id = \(applicationID) AND kind = 'address' AND subject = \(subject.name)
+                """
+            try await self.client.query(update.query(), logger: logger)
+        }
+    }
+
+    /// Releases a reservation without counting anything.
+    private func release(_ subject: Subject, applicationID: EntityID, logger: Logger) async throws {
         try await self.client.query(
-            "DELETE FROM login_failures WHERE application_id = \(applicationID) AND kind = 'account' AND subject = \(subject)",
-            logger: logger)
+            """
+            UPDATE login_failures SET in_flight = greatest(in_flight - 1, 0)
+            WHERE application_id = \(applicationID) AND kind = \(subject.kind.rawValue) AND subject = \(subject.name)
+            """, logger: logger)
     }
 
     func list(_ query: ListQuery, applicationID: EntityID, logger: Logger) async throws -> ListPage<Lockout> {
-        var conditions: [SQLFragment] = ["application_id = \(applicationID)"]
+        var conditions: [SQLFragment] = ["application_id = \(applicationID)", "(failures > 0 OR locked_until IS NOT NULL)"]
         if case .string(let kind) = query.filter("kind") { conditions.append("kind = \(kind)") }
         if case .boolean(let locked) = query.filter("locked") {
             conditions.append(locked ? "locked_until > now()" : "(locked_until IS NULL OR locked_until <= now())")

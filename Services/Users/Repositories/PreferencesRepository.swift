@@ -22,13 +22,14 @@ struct PreferencesRepository: Sendable {
             privacy: stored.privacy ?? .defaults)
     }
 
-    /// Replaces the preferences; a changed language goes through the user update (and its event).
+    /// Replaces the preferences; a language, when given, goes through the user update (and
+    /// its event); without one the current language stays.
     func replace(_ preferences: Preferences, of userID: EntityID, applicationID: EntityID, logger: Logger) async throws -> Preferences? {
         let stored = Preferences.Stored(categories: preferences.categories, networks: preferences.networks, privacy: preferences.privacy)
         let json = String(decoding: try JSONEncoder().encode(stored), as: UTF8.self)
         let updated = try await self.client.withTransaction(logger: logger) { connection in
             let user = try await self.users.update(userID, applicationID: applicationID, on: connection, logger: logger) {
-                $0.profile.language = preferences.language
+                if let language = preferences.language { $0.profile.language = language }
             }
             guard user != nil else { return false }
             try await connection.query(

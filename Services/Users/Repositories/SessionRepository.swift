@@ -36,43 +36,67 @@ struct SessionRepository: Sendable {
 
     /// What presenting a refresh token found.
     enum Presented {
-        /// A live token: it is now used; the new token (already stored) continues the family.
+        /// A live token (or one used moments ago, see `reuseGrace`): its successor (already
+        /// stored) continues the family.
         case rotated(sessionID: EntityID, userID: EntityID, applicationID: EntityID, cookie: Bool)
-        /// The token was already used: someone replayed it; the whole family is now revoked.
+        /// The token was used earlier: someone replayed it; the whole family is now revoked.
         case reused
+        /// The request may not use this session's token (browser mode without its CSRF token).
+        case refused
         /// Unknown, expired, or its session is over.
         case invalid
     }
 
-    /// Uses a refresh token and stores its successor, in the caller's transaction (the row
-    /// lock makes two concurrent uses of one token a reuse, never two rotations).
+    /// A used token presented again within this many seconds gets a successor too instead of
+    /// ending the session: two tabs sharing a cookie, or a client retrying a lost answer.
+    static let reuseGrace: TimeInterval = 10
+
+    /// Uses a refresh token and stores its successor, in the caller's transaction. The row
+    /// locks make concurrent uses of one token take turns; `accepts` sees the session before
+    /// anything changes (the CSRF check of browser mode).
     func rotate(
-        presentedHash: Data, successorHash: Data, lifetime: TimeInterval, on connection: PostgresConnection, logger: Logger
+        presentedHash: Data, successorHash: Data, lifetime: TimeInterval, accepts: (EntityID) -> Bool, on connection: PostgresConnection,
+        logger: Logger
     ) async throws -> Presented {
         let rows = try await connection.query(
             """
-            SELECT t.session_id, t.used_at IS NOT NULL, t.expires_at > now(), s.revoked_at IS NULL AND s.expires_at > now(),
-                   s.user_id, s.application_id, s.cookie
+            SELECT t.session_id, t.used_at IS NOT NULL,
+                   t.used_at > now() - make_interval(secs => \(Self.reuseGrace)),
+                   t.expires_at > now(), s.revoked_at IS NULL AND s.expires_at > now(), s.user_id, s.application_id, s.cookie
             FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
             WHERE t.token_hash = \(presentedHash)
             FOR UPDATE OF t, s
             """, logger: logger)
-        guard let (sessionID, used, fresh, live, userID, applicationID, cookie) = try await rows.decode(
-            (EntityID, Bool, Bool, Bool, EntityID, EntityID, Bool).self
-        ).first(where: { _ in true }) else { return .invalid }
-        if used {
+        var found: (EntityID, Bool, Bool?, Bool, Bool, EntityID, EntityID, Bool)?
+        for try await row in rows.decode((EntityID, Bool, Bool?, Bool, Bool, EntityID, EntityID, Bool).self) { found = row }
+        guard let (sessionID, used, withinGrace, fresh, live, userID, applicationID, cookie) = found else { return .invalid }
+        guard accepts(sessionID) else { return .refused }
+        if used, withinGrace != true {
             try await self.revoke(sessionID, reason: "refresh_token_reused", on: connection, logger: logger)
             return .reused
         }
         guard fresh, live else { return .invalid }
         let expires = Date().addingTimeInterval(lifetime)
-        try await connection.query("UPDATE refresh_tokens SET used_at = now() WHERE token_hash = \(presentedHash)", logger: logger)
+        if !used {
+            try await connection.query("UPDATE refresh_tokens SET used_at = now() WHERE token_hash = \(presentedHash)", logger: logger)
+        }
         try await connection.query(
             "INSERT INTO refresh_tokens (token_hash, session_id, expires_at) VALUES (\(successorHash), \(sessionID), \(expires))",
             logger: logger)
         try await connection.query(
             "UPDATE sessions SET last_used_at = now_ms(), expires_at = \(expires) WHERE id = \(sessionID)", logger: logger)
         return .rotated(sessionID: sessionID, userID: userID, applicationID: applicationID, cookie: cookie)
+    }
+
+    /// The session a refresh token belongs to, if the token is known.
+    func session(ofRefreshToken hash: Data, logger: Logger) async throws -> (sessionID: EntityID, userID: EntityID, applicationID: EntityID)? {
+        let rows = try await self.client.query(
+            """
+            SELECT s.id, s.user_id, s.application_id FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
+            WHERE t.token_hash = \(hash)
+            """, logger: logger)
+        for try await (id, user, application) in rows.decode((EntityID, EntityID, EntityID).self) { return (id, user, application) }
+        return nil
     }
 
     /// Ends one session (no-op when it already ended).

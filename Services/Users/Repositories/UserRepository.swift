@@ -121,13 +121,15 @@ struct UserRepository: Sendable {
             RETURNING \(Self.columns)
             """
         let updated = try await Self.decode(connection.query(update.query(), logger: logger))[0]
-        if updated.snapshot != before.snapshot {
+        // Fields outside the snapshot (profile image, ban reason) change the row, not the others' copies.
+        if user.snapshot != before.snapshot {
             try await self.emit(.userUpdated, updated, on: connection, logger: logger)
         }
         return updated
     }
 
-    private func find(_ id: EntityID, applicationID: EntityID, on connection: PostgresConnection, logger: Logger) async throws -> User? {
+    /// `find` inside the caller's transaction.
+    func find(_ id: EntityID, applicationID: EntityID, on connection: PostgresConnection, logger: Logger) async throws -> User? {
         let select: SQLFragment = "SELECT \(Self.columns) FROM users WHERE application_id = \(applicationID) AND id = \(id)"
         return try await Self.decode(connection.query(select.query(), logger: logger)).first
     }

@@ -53,16 +53,11 @@ public struct AuthenticationMiddleware: RouterMiddleware {
             return try await self.principal(forAPIKey: key)
         }
         if let cookie = SessionCookies.value(SessionCookies.access, in: request.headers) {
-            var principal = try await self.tokens.verify(cookie)
-            principal.viaCookie = true
+            let principal = try await self.tokens.verify(cookie)
             if ![.get, .head, .options].contains(request.method) {
                 guard let session = principal.sessionID, let token = request.headers[.csrfToken],
                     self.csrf.isValid(token, for: session)
-                else {
-                    throw Problem(
-                        status: 403, code: "csrf_token_invalid", title: "Forbidden",
-                        detail: "Requests signed in by cookie need the session's X-CSRF-Token header (GET /api/v1/auth/csrf).")
-                }
+                else { throw Problem.csrfInvalid }
             }
             return principal
         }

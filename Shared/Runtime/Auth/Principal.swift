@@ -13,13 +13,10 @@ public struct Principal: Sendable, Equatable {
 
     public var applicationID: EntityID
     public var credential: Credential
-    /// Whether the access token came from the browser cookie (mutations then need `X-CSRF-Token`).
-    public var viaCookie: Bool
 
-    public init(applicationID: EntityID, credential: Credential, viaCookie: Bool = false) {
+    public init(applicationID: EntityID, credential: Credential) {
         self.applicationID = applicationID
         self.credential = credential
-        self.viaCookie = viaCookie
     }
 
     /// API keys and users of type `admin` administer their application.

@@ -18,7 +18,7 @@ public enum DatabaseErrorMapping {
             return .conflict("The change refers to a resource that does not exist, or is still referred to.", code: "reference_conflict")
         case "23502", "23514":
             return Problem(status: 422, code: "validation_error", title: "Validation failed", detail: "A value breaks a rule of this resource.")
-        case "22001":
+        case "22001", "54000":
             return Problem(status: 422, code: "value_too_long", title: "Validation failed", detail: "A value is longer than allowed.")
         case "22P02", "22007", "22008", "22003", "22021":
             return .badRequest("A value has the wrong format or is out of range.")

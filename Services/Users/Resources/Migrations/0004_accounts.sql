@@ -62,7 +62,8 @@ CREATE TABLE refresh_tokens (
 CREATE INDEX refresh_tokens_session ON refresh_tokens (session_id);
 
 -- Failed sign-ins per account and per client address; a lock grows with each failure past
--- the threshold and can be cleared by an administrator.
+-- the threshold and can be cleared by an administrator. `in_flight` counts attempts whose
+-- (slow) password check is under way, so parallel guesses cannot pass the threshold.
 CREATE TABLE login_failures (
     id uuid PRIMARY KEY,
     application_id uuid NOT NULL,
@@ -71,6 +72,8 @@ CREATE TABLE login_failures (
     failures integer NOT NULL DEFAULT 0,
     last_failure_at timestamptz NOT NULL DEFAULT now(),
     locked_until timestamptz,
+    in_flight integer NOT NULL DEFAULT 0,
+    reserved_at timestamptz NOT NULL DEFAULT now(),
     UNIQUE (application_id, kind, subject)
 );
 CREATE INDEX login_failures_locked ON login_failures (application_id, locked_until);
@@ -79,3 +82,10 @@ CREATE INDEX login_failures_recent ON login_failures (application_id, last_failu
 -- Sorted lists of applications and API keys.
 CREATE INDEX applications_created ON applications (created_at, id);
 CREATE INDEX api_keys_listed ON api_keys (application_id, created_at, id);
+
+-- For the hourly sweep of used and ended credentials.
+CREATE INDEX refresh_tokens_used ON refresh_tokens (used_at) WHERE used_at IS NOT NULL;
+CREATE INDEX refresh_tokens_expires ON refresh_tokens (expires_at);
+CREATE INDEX sessions_revoked ON sessions (revoked_at) WHERE revoked_at IS NOT NULL;
+CREATE INDEX sessions_expires ON sessions (expires_at);
+CREATE INDEX login_failures_last ON login_failures (last_failure_at);
