@@ -85,7 +85,11 @@ steady() {
     ROWS+=("$name|RESULT $total $rate $p50 $p99 $((total - ok))")
 }
 steady "get user at 800/s" "$USERS/api/v1/users/$ID"
-say "16 clients sign in continuously (bcrypt cost 12) while GETs run at 800/s"
+say "16 clients sign in continuously (16 accounts, bcrypt cost 12) while GETs run at 800/s"
+for n in $(seq 0 15); do
+    curl -fsS -o /dev/null -X POST "$USERS/api/v1/users" -H "$AUTH" -H 'Content-Type: application/json' \
+        -d "{\"email\":\"signer-$n@example.com\",\"password\":\"bench-password-1\"}"
+done
 cat "$ROSTER_ROOT/Benchmarks/report.lua" "$ROSTER_ROOT/Benchmarks/sign-in.lua" > "$WORK/sign-in.lua"
 wrk -t1 -c16 -d"$((DURATION + 2))s" --timeout 60s --latency -s "$WORK/sign-in.lua" "$USERS/api/v1/auth/login" > "$WORK/sign-in.out" &
 SIGN_IN=$!

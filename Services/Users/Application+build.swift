@@ -17,8 +17,8 @@ func buildPlan(_ runtime: ServiceRuntime) async throws -> ServicePlan {
     let users = UserRepository(client: postgres, outbox: outbox)
     let sessions = SessionRepository(client: postgres)
     let lockouts = LockoutRepository(
-        client: postgres, threshold: configuration.lockoutThreshold, baseSeconds: configuration.lockoutBaseSeconds,
-        maxSeconds: configuration.lockoutMaxSeconds)
+        client: postgres, accountThreshold: configuration.lockoutThreshold, addressThreshold: configuration.addressLockoutThreshold,
+        baseSeconds: configuration.lockoutBaseSeconds, maxSeconds: configuration.lockoutMaxSeconds)
     let preferences = PreferencesRepository(client: postgres, users: users)
     let hasher = PasswordHasher(threads: configuration.hashThreads, cost: configuration.bcryptCost, queueLimit: configuration.hashQueueLimit)
     let signer = AccessTokenSigner(repository: signingKeys, lifetimeSeconds: configuration.accessTokenSeconds, logger: logger)

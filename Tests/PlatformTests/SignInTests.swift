@@ -69,7 +69,10 @@ import Testing
     }
 
     @Test func lockoutEngagesPerAccountAndAddressAndExpires() async throws {
-        let settings = ["ROSTER_AUTH_LOCKOUT_THRESHOLD": "3", "ROSTER_AUTH_LOCKOUT_BASE_SECONDS": "2", "ROSTER_AUTH_LOCKOUT_MAX_SECONDS": "60"]
+        let settings = [
+            "ROSTER_AUTH_LOCKOUT_THRESHOLD": "3", "ROSTER_AUTH_ADDRESS_LOCKOUT_THRESHOLD": "3", "ROSTER_AUTH_LOCKOUT_BASE_SECONDS": "2",
+            "ROSTER_AUTH_LOCKOUT_MAX_SECONDS": "60",
+        ]
         try await withPlatform([.users], environment: settings) { platform in
             let accounts = Accounts(platform: platform)
             try await accounts.register("bob@example.com")

@@ -8,6 +8,7 @@ struct UsersConfiguration: Sendable {
     var hashThreads: Int
     var hashQueueLimit: Int
     var lockoutThreshold: Int
+    var addressLockoutThreshold: Int
     var lockoutBaseSeconds: Int
     var lockoutMaxSeconds: Int
     var loginPerMinute: Int
@@ -21,6 +22,7 @@ struct UsersConfiguration: Sendable {
         self.hashThreads = try reader.int(.hashThreads, in: 1...64)
         self.hashQueueLimit = try reader.int(.hashQueueLimit, in: 1...100_000)
         self.lockoutThreshold = try reader.int(.lockoutThreshold, in: 1...1000)
+        self.addressLockoutThreshold = try reader.int(.addressLockoutThreshold, in: 1...100_000)
         self.lockoutBaseSeconds = try reader.int(.lockoutBaseSeconds, in: 1...86_400)
         self.lockoutMaxSeconds = try reader.int(.lockoutMaxSeconds, in: 1...604_800)
         self.loginPerMinute = try reader.int(.loginPerMinute, in: 1...1_000_000)

@@ -8,16 +8,22 @@ import RosterRuntime
 /// Failed sign-ins per account and per client address, and the locks they cause.
 ///
 /// An attempt is reserved before its password is checked and released afterwards, so that
-/// parallel guesses count against the same budget: up to `threshold` failures are allowed
-/// (fewer at once when some already failed; one at a time after a lock). Reaching the
-/// threshold locks the subject for `base · 2^(failures − threshold)` seconds (at most `max`);
+/// parallel guesses count against the same budget: up to the threshold of the subject's kind
+/// failures are allowed (fewer at once when some already failed; one at a time after a lock).
+/// Addresses get a higher threshold than accounts, as many users may share one address.
+/// Reaching it locks the subject for `base · 2^(failures − threshold)` seconds (at most `max`);
 /// failures older than a day are forgotten; a successful sign-in clears the account's
 /// failures. An attempt left reserved by a crashed process stops counting after a minute.
 struct LockoutRepository: Sendable {
     let client: PostgresClient
-    let threshold: Int
+    let accountThreshold: Int
+    let addressThreshold: Int
     let baseSeconds: Int
     let maxSeconds: Int
+
+    func threshold(of kind: Kind) -> Int {
+        kind == .account ? self.accountThreshold : self.addressThreshold
+    }
 
     /// What a lock is about.
     enum Kind: String, Sendable {
@@ -79,7 +85,7 @@ struct LockoutRepository: Sendable {
             for try await (failures, inFlight, lockedFor) in rows.decode((Int, Int, Int).self) {
                 if lockedFor > 0 {
                     wait = lockedFor
-                } else if inFlight > max(1, self.threshold - failures) {
+                } else if inFlight > max(1, self.threshold(of: subject.kind) - failures) {
                     wait = 1
                 }
             }
@@ -95,12 +101,13 @@ struct LockoutRepository: Sendable {
     /// Releases the reservations of a failed attempt: counts the failure, locks what reached the threshold.
     func failed(_ subjects: [Subject], applicationID: EntityID, logger: Logger) async throws {
         for subject in subjects {
+            let threshold = self.threshold(of: subject.kind)
             let update: SQLFragment = """
                 UPDATE login_failures SET
                     failures = failures + 1, last_failure_at = now(), in_flight = greatest(in_flight - 1, 0),
-                    locked_until = CASE WHEN failures + 1 >= \(self.threshold)
+                    locked_until = CASE WHEN failures + 1 >= \(threshold)
                         THEN now() + make_interval(secs => least(\(Double(self.maxSeconds)),
-                            \(Double(self.baseSeconds)) * power(2, least(failures + 1 - \(self.threshold), 30))))
+                            \(Double(self.baseSeconds)) * power(2, least(failures + 1 - \(threshold), 30))))
                         ELSE locked_until END
                 WHERE application_id = \(applicationID) AND kind = \(subject.kind.rawValue) AND subject = \(subject.name)
                 """

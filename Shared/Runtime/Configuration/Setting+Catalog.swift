@@ -53,7 +53,10 @@ extension Setting {
         summary: "Password checks allowed to wait for a hashing thread; beyond it 429 `busy` with Retry-After.")
     public static let lockoutThreshold = Setting(
         "auth.lockoutThreshold", default: "5", services: [.users],
-        summary: "Failed sign-ins of one account or one address before it is locked.")
+        summary: "Failed sign-ins of one account before it is locked.")
+    public static let addressLockoutThreshold = Setting(
+        "auth.addressLockoutThreshold", default: "50", services: [.users],
+        summary: "Failed sign-ins from one client address before it is locked (higher: many users may share an address).")
     public static let lockoutBaseSeconds = Setting(
         "auth.lockoutBaseSeconds", default: "30", services: [.users],
         summary: "First lock's length; each further failure doubles it.")
@@ -84,7 +87,7 @@ extension Setting {
         .bootstrapAPIKey,
         .accessTokenSeconds, .refreshTokenSeconds,
         .bcryptCost, .hashThreads, .hashQueueLimit,
-        .lockoutThreshold, .lockoutBaseSeconds, .lockoutMaxSeconds,
+        .lockoutThreshold, .addressLockoutThreshold, .lockoutBaseSeconds, .lockoutMaxSeconds,
         .loginPerMinute, .emailCheckPerMinute, .cookieSameSite,
     ]
 }
