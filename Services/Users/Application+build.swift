@@ -44,9 +44,11 @@ func buildPlan(_ runtime: ServiceRuntime) async throws -> ServicePlan {
         jwks: LocalJWKSSource(repository: signingKeys, logger: logger),
         apiKeys: LocalAPIKeyVerifier(repository: apiKeys, logger: logger))
     let api = router.group("api/v1").add(middleware: authentication)
-    UserController(repository: users, sessions: sessions, hasher: hasher).register(on: api.group("users"))
-    UserAdminController(users: users, sessions: sessions).register(on: api.group("users"))
-    MeController(users: users, preferences: preferences, sessions: sessions, hasher: hasher, signIn: signIn).register(on: api.group("me"))
+    let changes = AccountChanges(users: users, sessions: sessions)
+    UserController(repository: users, changes: changes, hasher: hasher).register(on: api.group("users"))
+    UserAdminController(users: users, sessions: sessions, changes: changes).register(on: api.group("users"))
+    MeController(users: users, preferences: preferences, sessions: sessions, changes: changes, hasher: hasher, signIn: signIn)
+        .register(on: api.group("me"))
     APIKeyController(repository: apiKeys).register(on: api.group("api-keys"))
     ApplicationController(repository: applications).register(on: api.group("applications"))
     AuthController(

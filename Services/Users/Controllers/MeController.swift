@@ -8,6 +8,7 @@ struct MeController: Sendable {
     let users: UserRepository
     let preferences: PreferencesRepository
     let sessions: SessionRepository
+    let changes: AccountChanges
     let hasher: PasswordHasher
     let signIn: SignInService
 
@@ -110,12 +111,9 @@ struct MeController: Sendable {
                 errors: [.init(field: "currentPassword", code: "invalid_credentials", message: "does not match")])
         }
         let hash = try await self.hasher.hash(newPassword!)
-        _ = try await self.users.client.withTransaction(logger: context.logger) { connection in
-            _ = try await self.users.update(userID, applicationID: principal.applicationID, passwordHash: hash, on: connection, logger: context.logger) { _ in }
-            try await self.sessions.revokeAll(
-                userID: userID, applicationID: principal.applicationID, keeping: principal.sessionID, reason: "password_changed",
-                on: connection, logger: context.logger)
-        }
+        _ = try await self.changes.change(
+            userID, applicationID: principal.applicationID, passwordHash: hash, keeping: principal.sessionID, logger: context.logger,
+            endSessions: { _, _ in "password_changed" }, change: { _ in })
         return JSONResponses.noContent()
     }
 

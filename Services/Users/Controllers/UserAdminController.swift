@@ -9,6 +9,7 @@ import RosterRuntime
 struct UserAdminController: Sendable {
     let users: UserRepository
     let sessions: SessionRepository
+    let changes: AccountChanges
 
     func register(on group: RouterGroup<RosterRequestContext>) {
         group.post(":id/ban", use: self.ban)
@@ -29,17 +30,12 @@ struct UserAdminController: Sendable {
         guard (1...500).contains(reason.count) else {
             throw Problem.validation("reason is required.", errors: [.init(field: "reason", code: "invalid_value", message: "1 to 500 characters")])
         }
-        let banned = try await self.users.client.withTransaction(logger: context.logger) { connection in
-            let user = try await self.users.update(id, applicationID: principal.applicationID, on: connection, logger: context.logger) {
+        let banned = try await self.changes.change(
+            id, applicationID: principal.applicationID, logger: context.logger, endSessions: { _, _ in "banned" },
+            change: {
                 $0.status = .blocked
                 $0.banReason = reason
-            }
-            if user != nil {
-                try await self.sessions.revokeAll(
-                    userID: id, applicationID: principal.applicationID, reason: "banned", on: connection, logger: context.logger)
-            }
-            return user
-        }
+            })
         guard let banned else { throw Problem.notFound("No user \(id) in this application.") }
         return try JSONResponses.json(UserResponse(banned))
     }
@@ -92,16 +88,9 @@ struct UserAdminController: Sendable {
     @Sendable func convertToLead(_ request: Request, context: RosterRequestContext) async throws -> Response {
         let principal = try context.requireAdmin()
         let id = try context.requireID("user")
-        let user = try await self.users.client.withTransaction(logger: context.logger) { connection in
-            let user = try await self.users.update(id, applicationID: principal.applicationID, on: connection, logger: context.logger) {
-                $0.type = .lead
-            }
-            if user != nil {
-                try await self.sessions.revokeAll(
-                    userID: id, applicationID: principal.applicationID, reason: "credentials_changed", on: connection, logger: context.logger)
-            }
-            return user
-        }
+        let user = try await self.changes.change(
+            id, applicationID: principal.applicationID, logger: context.logger,
+            endSessions: { before, after in after.type != before.type ? "credentials_changed" : nil }, change: { $0.type = .lead })
         guard let user else { throw Problem.notFound("No user \(id) in this application.") }
         return try JSONResponses.json(UserResponse(user))
     }

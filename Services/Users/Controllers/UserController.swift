@@ -6,7 +6,7 @@ import RosterRuntime
 /// `/api/v1/users`: the application's users, for staff (read) and administrators (write).
 struct UserController: Sendable {
     let repository: UserRepository
-    let sessions: SessionRepository
+    let changes: AccountChanges
     let hasher: PasswordHasher
 
     /// What `?include=` may name (audience data, embedded by a later release).
@@ -83,19 +83,11 @@ struct UserController: Sendable {
         let id = try context.requireID("user")
         let validated = try ValidatedUserInput(try await request.decodeJSON(as: UserInput.self, context: context))
         let hash = try await validated.password.asyncMap { try await self.hasher.hash($0) }
-        // A new password or type ends the user's sessions (tokens carry the type), in the same transaction.
-        let updated = try await self.repository.client.withTransaction(logger: context.logger) { connection in
-            let before = try await self.repository.find(id, applicationID: principal.applicationID, on: connection, logger: context.logger)
-            guard let before else { return User?.none }
-            let after = try await self.repository.update(
-                id, applicationID: principal.applicationID, passwordHash: hash, on: connection, logger: context.logger
-            ) { validated.apply(to: &$0, mode: mode) }
-            if hash != nil || after?.type != before.type {
-                try await self.sessions.revokeAll(
-                    userID: id, applicationID: principal.applicationID, reason: "credentials_changed", on: connection, logger: context.logger)
-            }
-            return after
-        }
+        // A new password or type ends the user's sessions.
+        let updated = try await self.changes.change(
+            id, applicationID: principal.applicationID, passwordHash: hash, logger: context.logger,
+            endSessions: { before, after in hash != nil || after.type != before.type ? "credentials_changed" : nil },
+            change: { validated.apply(to: &$0, mode: mode) })
         guard let updated else { throw Problem.notFound("No user \(id) in this application.") }
         return try JSONResponses.json(UserResponse(updated))
     }
