@@ -29,6 +29,7 @@ let package = Package(
             url: "https://github.com/apple/swift-configuration", from: "1.4.0",
             traits: [.defaults, "CommandLineArguments"]),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // Types every service speaks: ids, problems, pagination, events, internal calls.
@@ -52,6 +53,7 @@ let package = Package(
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "_NIOFileSystem", package: "swift-nio"),
             ],
             path: "Shared/Runtime",
             resources: [.copy("Resources")]
@@ -78,6 +80,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Services/Audience",
             resources: [.copy("Resources")]
@@ -124,6 +127,7 @@ let package = Package(
             dependencies: [
                 "RosterTestSupport",
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "_NIOFileSystem", package: "swift-nio"),
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

@@ -8,62 +8,13 @@
 # Starts its own PostgreSQL (fsync on) and the platform behind the gateway on free ports,
 # drives it with wrk (installed if missing), and removes everything afterwards.
 set -euo pipefail
-source "$(dirname "${BASH_SOURCE[0]}")/../deploy/local/lib.sh"
-cd "$ROSTER_ROOT"
-
-DURATION="${DURATION:-10}"
-CONNECTIONS="${CONNECTIONS:-32}"
-ensure_packages
-for tool in wrk hey; do
-    command -v "$tool" >/dev/null 2>&1 || as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$tool" >/dev/null
-done
-say "building (release)"
-swift build -c release >/dev/null
-BIN="$(swift build -c release --show-bin-path)"
-
-WORK="$(mktemp -d /tmp/roster-bench.XXXXXX)"
-chmod 755 "$WORK"
-cleanup() {
-    stop_platform "$WORK/platform"
-    pg_stop "$WORK/pg"
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-PG_PASSWORD="$(random_secret 32)"
-PG_PORT="$(free_port)"
-pg_init "$WORK/pg" "$PG_PASSWORD"
-pg_start "$WORK/pg" "$PG_PORT" "$WORK/postgres.log"
-for service in "${ROSTER_SERVICES[@]}"; do export "ROSTER_PW_$service=$(random_secret 24)"; done
-export ROSTER_SERVICE_SECRET="$(random_secret 48)" ROSTER_BOOTSTRAP_API_KEY="$(random_api_key)" ROSTER_LOG_LEVEL=warning
-# Every benchmark client comes from 127.0.0.1: lift the per-address sign-in limit.
-export ROSTER_AUTH_LOGIN_PER_MINUTE=1000000
-db_bootstrap "$PG_PORT" "$PG_PASSWORD" bench bench_
-PORTS=("$(free_port)" "$(free_port)" "$(free_port)" "$(free_port)")
-GATEWAY_PORT="$(free_port)"
-start_platform "$WORK/platform" "$BIN" "$PG_PORT" bench bench_ "$GATEWAY_PORT" "${PORTS[@]}"
-USERS="http://127.0.0.1:${PORTS[0]}"
-AUDIENCE="http://127.0.0.1:${PORTS[1]}"
-GATEWAY="http://127.0.0.1:$GATEWAY_PORT"
-AUTH="Authorization: Bearer $ROSTER_BOOTSTRAP_API_KEY"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ID="$(curl -fsS -X POST "$USERS/api/v1/users" -H "$AUTH" -H 'Content-Type: application/json' \
     -d '{"email":"bench@example.com","firstName":"Bench","password":"bench-password-1"}' \
     | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')"
 sleep 1
 
-ROWS=()
-# scenario NAME URL [LUA_SCRIPT] -- [wrk arguments...]: one wrk run; report.lua adds the result line.
-scenario() {
-    local name="$1" url="$2" script="$WORK/scenario.lua"
-    shift 2
-    cat "$ROSTER_ROOT/Benchmarks/report.lua" > "$script"
-    if [ "${1:-}" != "--" ] && [ -n "${1:-}" ]; then cat "$1" >> "$script"; shift; fi
-    [ "${1:-}" = "--" ] && shift
-    say "$name"
-    local line
-    line="$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$script" "$@" "$url" | grep '^RESULT')"
-    ROWS+=("$name|$line")
-}
 scenario "health (users, no database)" "$USERS/health/live"
 scenario "get user (users, API key)" "$USERS/api/v1/users/$ID" -- -H "$AUTH"
 scenario "get user via gateway" "$GATEWAY/api/v1/users/$ID" -- -H "$AUTH"
@@ -101,7 +52,7 @@ ROWS+=("sign-in, 16 clients (bcrypt cost 12)|$(grep '^RESULT' "$WORK/sign-in.out
 say "projection lag (create, then poll audience until the user is there; 200 users, one at a time)"
 LAG="$(python3 "$ROSTER_ROOT/Benchmarks/projection_lag.py" "$USERS" "$AUDIENCE" "$ROSTER_BOOTSTRAP_API_KEY" 200)"
 
-count() { PGPASSWORD="$PG_PASSWORD" psql -h 127.0.0.1 -p "$PG_PORT" -U postgres -d bench -tAc "SELECT count(*) FROM $1"; }
+count() { psql_bench "SELECT count(*) FROM $1"; }
 BEFORE="$(count audience.user_projection)"
 scenario "create user (+ outbox event)" "$USERS/api/v1/users" "$ROSTER_ROOT/Benchmarks/create-user.lua" -- -H "$AUTH"
 say "waiting until audience has every user of the burst"
@@ -112,14 +63,7 @@ DRAIN="$(python3 -c "import time; print(f'{time.time() - $BURST_END:.1f}')")"
 PROJECTED="$(count audience.user_projection)"
 BURST=$((PROJECTED - BEFORE))
 
-echo
-echo "Roster benchmarks — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, ${DURATION}s per scenario, $CONNECTIONS connections"
-printf '%-46s %10s %9s %9s %8s\n' "scenario" "req/s" "p50 ms" "p99 ms" "errors"
-for row in "${ROWS[@]}"; do
-    IFS='|' read -r name result <<<"$row"
-    read -r _ requests rate p50 p99 errors <<<"$result"
-    printf '%-46s %10s %9s %9s %8s\n' "$name" "$rate" "$p50" "$p99" "$errors"
-done
+print_table "Roster benchmarks (connections: $CONNECTIONS)"
 echo "projection lag, one user at a time (ms): $LAG"
 echo "after the create burst ($BURST users): audience caught up ${DRAIN}s after the burst ended"
 echo "users created: $CREATED, projected by audience: $PROJECTED"

@@ -1,14 +1,37 @@
 import Foundation
 import RosterRuntime
 
-/// Wires the audience service: the user projection fed by events, and its read API.
+/// Wires the audience service: the user projection fed by events, attributes, tags, groups,
+/// their bulk jobs, and the search over all of them.
 func buildPlan(_ runtime: ServiceRuntime) async throws -> ServicePlan {
-    let projection = UserProjectionRepository(client: runtime.postgres)
-    let router = runtime.makeRouter()
+    let configuration = try AudienceConfiguration(reader: runtime.settings)
+    let client = runtime.postgres
+    let projection = UserProjectionRepository(client: client)
+    let definitions = AttributeDefinitionRepository(client: client, jobs: runtime.jobs)
+    let values = AttributeValueRepository(client: client, sealer: configuration.sealer)
+    let tags = TagRepository(client: client)
+    let groups = GroupRepository(client: client)
+
+    let router = runtime.makeRouter(bulkEndpoints: ["add-users", "remove-users", "assign", "unassign", "user-attributes"])
     let api = router.group("api/v1").add(middleware: runtime.makeAuthentication())
-    AudienceUserController(projection: projection).register(on: api.group("audience/users"))
+    AudienceUserController(projection: projection, search: AudienceUserSearch(client: client, definitions: definitions))
+        .register(on: api.group("audience/users"))
+    AudienceJobController(jobs: runtime.jobs, client: client).register(on: api.group("audience/jobs"))
+    AttributeDefinitionController(definitions: definitions).register(on: api.group("attribute-definitions"))
+    UserAttributeController(definitions: definitions, values: values, projection: projection)
+        .register(admin: api.group("users/:user/attributes"), me: api.group("me/attributes"))
+    BulkAttributeController(definitions: definitions, jobs: runtime.jobs, sealer: configuration.sealer).register(on: api.group("user-attributes"))
+    TagController(tags: tags, projection: projection)
+        .register(tags: api.group("tags"), stats: api.group("tags-stats"), user: api.group("users/:user/tags"))
+    GroupController(groups: groups, jobs: runtime.jobs, projection: projection)
+        .register(groups: api.group("groups"), user: api.group("users/:user/groups"))
     return ServicePlan(
         router: router,
         resources: try ServicePlan.resources(in: .module),
-        consumer: UserEventConsumer(projection: projection))
+        consumer: UserEventConsumer(projection: projection),
+        jobHandlers: [
+            AttributeIndexJob(client: client),
+            BulkAttributeJob(client: client, definitions: definitions, values: values),
+            GroupRecountJob(groups: groups),
+        ])
 }

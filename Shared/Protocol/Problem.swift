@@ -95,3 +95,6 @@ extension Problem {
             detail: "The server failed to handle the request. Quote the request id when reporting it.")
     }
 }
+
+/// A field error can be the failure of a `Result`, as validators return it.
+extension Problem.FieldError: Error {}

@@ -51,8 +51,10 @@ struct Accounts {
     }
 
     /// A request as the signed-in user.
-    func asUser(_ session: Session, _ method: HTTPMethod, _ path: String, json: (any Encodable)? = nil) async throws -> HTTPResult {
-        try await self.platform.request(method, self.base + path, json: json, headers: [session.bearer], authorized: false)
+    func asUser(
+        _ session: Session, _ method: HTTPMethod, _ path: String, json: (any Encodable)? = nil, service: ServiceName = .users
+    ) async throws -> HTTPResult {
+        try await self.platform.request(method, self.platform.url(service) + path, json: json, headers: [session.bearer], authorized: false)
     }
 
     /// A request with the admin API key.

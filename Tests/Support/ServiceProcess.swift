@@ -11,7 +11,8 @@ public final class ServiceProcess: @unchecked Sendable {
     public let port: Int
     public let logFile: URL
     /// The variables it starts with (`ROSTER_*`).
-    public let environment: [String: String]
+    public var environment: [String: String] { self.lock.withLock { self.variables } }
+    private var variables: [String: String]
     private let lock = NSLock()
     private var process: Process?
 
@@ -19,7 +20,12 @@ public final class ServiceProcess: @unchecked Sendable {
         self.service = service
         self.port = port
         self.logFile = logFile
-        self.environment = environment
+        self.variables = environment
+    }
+
+    /// Changes variables for the next start (e.g. to restart with rotated keys).
+    public func override(_ values: [String: String]) {
+        self.lock.withLock { self.variables.merge(values) { _, new in new } }
     }
 
     /// Starts the binary (not waiting for readiness).

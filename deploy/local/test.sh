@@ -55,6 +55,7 @@ swift test --skip-build --no-parallel "$@"
 say "contract check: schemathesis against every service's OpenAPI document"
 for service in "${ROSTER_SERVICES[@]}"; do export "ROSTER_PW_$service=$(random_secret 24)"; done
 export ROSTER_SERVICE_SECRET="$(random_secret 48)" ROSTER_BOOTSTRAP_API_KEY="$(random_api_key)"
+export ROSTER_ATTRIBUTES_ENCRYPTION_KEYS="$(random_encryption_keys)"
 db_bootstrap "$PG_PORT" "$PG_PASSWORD" contract contract_
 PORTS=("$(free_port)" "$(free_port)" "$(free_port)" "$(free_port)")
 GATEWAY_PORT="$(free_port)"

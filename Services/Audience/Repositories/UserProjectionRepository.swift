@@ -39,29 +39,40 @@ struct UserProjectionRepository: Sendable {
             "DELETE FROM user_projection WHERE application_id = \(applicationID) AND user_id = \(userID)", logger: logger)
     }
 
+    /// Whether the projection knows the user (in the application).
+    func exists(_ userID: EntityID, applicationID: EntityID, logger: Logger) async throws -> Bool {
+        let select: SQLFragment = "SELECT 1 FROM user_projection WHERE application_id = \(applicationID) AND user_id = \(userID)"
+        return try await !self.client.query(select.query(), logger: logger).collect().isEmpty
+    }
+
     func find(_ userID: EntityID, applicationID: EntityID, logger: Logger) async throws -> ProjectedUser? {
-        let rows = try await self.client.query(
+        let select: SQLFragment = """
+            SELECT \(Self.columns) FROM user_projection p WHERE p.application_id = \(applicationID) AND p.user_id = \(userID)
             """
-            SELECT user_id, email, phone, username, first_name, last_name, type, status, language, timezone, country, city,
-                   department, sex, to_char(birth_date, 'YYYY-MM-DD'), email_verified, phone_verified, last_login_at,
-                   last_activity_at, version, created_at, updated_at, projected_at
-            FROM user_projection WHERE application_id = \(applicationID) AND user_id = \(userID)
-            """, logger: logger)
-        for try await row in rows {
-            let (
-                id, email, phone, username, firstName, lastName, type, status, language, timezone, country, city, department, sex,
-                birthDate, emailVerified, phoneVerified, lastLoginAt, lastActivityAt, version, createdAt, updatedAt, projectedAt
-            ) = try row.decode(
-                (
-                    EntityID, String?, String?, String?, String?, String?, String, String, String?, String?, String?, String?, String?,
-                    String?, String?, Bool, Bool, Date?, Date?, Int64, Date, Date, Date
-                ).self)
-            return ProjectedUser(
-                id: id, email: email, phone: phone, username: username, firstName: firstName, lastName: lastName, type: type,
-                status: status, language: language, timezone: timezone, country: country, city: city, department: department, sex: sex,
-                birthDate: birthDate, emailVerified: emailVerified, phoneVerified: phoneVerified, lastLoginAt: lastLoginAt,
-                lastActivityAt: lastActivityAt, version: version, createdAt: createdAt, updatedAt: updatedAt, projectedAt: projectedAt)
-        }
+        for try await row in try await self.client.query(select.query(), logger: logger) { return try Self.user(from: row) }
         return nil
+    }
+
+    /// The columns `user(from:)` reads, of the projection aliased `p`.
+    static let columns: SQLFragment = """
+        p.user_id, p.email, p.phone, p.username, p.first_name, p.last_name, p.type, p.status, p.language, p.timezone, p.country, \
+        p.city, p.department, p.sex, to_char(p.birth_date, 'YYYY-MM-DD'), p.email_verified, p.phone_verified, p.last_login_at, \
+        p.last_activity_at, p.version, p.created_at, p.updated_at, p.projected_at
+        """
+
+    static func user(from row: PostgresRow) throws -> ProjectedUser {
+        let (
+            id, email, phone, username, firstName, lastName, type, status, language, timezone, country, city, department, sex,
+            birthDate, emailVerified, phoneVerified, lastLoginAt, lastActivityAt, version, createdAt, updatedAt, projectedAt
+        ) = try row.decode(
+            (
+                EntityID, String?, String?, String?, String?, String?, String, String, String?, String?, String?, String?, String?,
+                String?, String?, Bool, Bool, Date?, Date?, Int64, Date, Date, Date
+            ).self)
+        return ProjectedUser(
+            id: id, email: email, phone: phone, username: username, firstName: firstName, lastName: lastName, type: type,
+            status: status, language: language, timezone: timezone, country: country, city: city, department: department, sex: sex,
+            birthDate: birthDate, emailVerified: emailVerified, phoneVerified: phoneVerified, lastLoginAt: lastLoginAt,
+            lastActivityAt: lastActivityAt, version: version, createdAt: createdAt, updatedAt: updatedAt, projectedAt: projectedAt)
     }
 }

@@ -20,13 +20,11 @@ enum UserRules {
     /// E.164-like: `+` and 7 to 15 digits; spaces, dashes and brackets are dropped.
     static func phone(_ value: String?, errors: inout [Problem.FieldError]) -> String? {
         guard let value else { return nil }
-        let kept = value.filter { !" -().".contains($0) }
-        let digits = kept.hasPrefix("+") ? kept.dropFirst() : Substring(kept)
-        guard (7...15).contains(digits.count), digits.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+        guard let normalized = PhoneNumber.normalize(value) else {
             errors.append(.init(field: "phone", code: "invalid_phone", message: "must be a phone number such as +14155550123"))
             return nil
         }
-        return kept.hasPrefix("+") ? kept : "+" + digits
+        return normalized
     }
 
     static func username(_ value: String?, errors: inout [Problem.FieldError]) -> String? {

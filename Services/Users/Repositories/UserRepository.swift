@@ -154,16 +154,9 @@ struct UserRepository: Sendable {
         var conditions: [SQLFragment] = ["application_id = \(applicationID)"]
         if case .string(let status) = query.filter("status") { conditions.append("status = \(status)") }
         if case .string(let type) = query.filter("type") { conditions.append("type = \(type)") }
-        let filtered = SQLFragment.all(conditions)
-        let select: SQLFragment = """
-            SELECT \(Self.columns) FROM users
-            WHERE \(filtered) AND \(try query.keysetCondition(Self.listSpec))
-            \(query.orderClause(Self.listSpec)) \(query.pageClause)
-            """
-        let users = try await Self.decode(self.client.query(select.query(), logger: logger))
-        let count: SQLFragment = "SELECT count(*) FROM users WHERE \(filtered)"
-        let total = try await self.client.query(count.query(), logger: logger).decode(Int.self).first(where: { _ in true }) ?? 0
-        return query.page(from: users.map(UserResponse.init), total: total)
+        return try await query.load(
+            Self.columns, from: "users", where: conditions, spec: Self.listSpec, client: self.client, logger: logger,
+            decode: { try await Self.decode($0).map(UserResponse.init) })
     }
 
     /// The user who signs in with `identifier` (email or username) and their password hash.

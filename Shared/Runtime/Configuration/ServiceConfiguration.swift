@@ -8,6 +8,8 @@ public struct ServiceConfiguration: Sendable {
     public var host: String
     public var port: Int
     public var maxBodyBytes: Int
+    /// The body limit of bulk endpoints and CSV uploads.
+    public var maxUploadBytes: Int
     public var idleTimeoutSeconds: Int
     public var database: DatabaseURL
     public var databasePoolSize: Int
@@ -40,6 +42,7 @@ public struct ServiceConfiguration: Sendable {
         self.host = try reader.string(.httpHost)
         self.port = try reader.int(.httpPort, default: Self.defaultPort(of: service), in: 0...65535)
         self.maxBodyBytes = try reader.int(.httpMaxBodyBytes, in: 1024...(1 << 30))
+        self.maxUploadBytes = try reader.int(.httpMaxUploadBytes, in: 1024...(1 << 34))
         self.idleTimeoutSeconds = try reader.int(.httpIdleTimeoutSeconds, in: 1...3600)
         self.database = try DatabaseURL(reader.string(.databaseURL))
         self.databasePoolSize = try reader.int(.databasePoolSize, in: 2...500)

@@ -6,6 +6,9 @@ extension Setting {
         "http.port", summary: "Port of the HTTP server. Defaults: users 8081, audience 8082, verification 8083, notification 8084.")
     public static let httpMaxBodyBytes = Setting(
         "http.maxBodyBytes", default: "1048576", summary: "Largest request body accepted; larger bodies get 413.")
+    public static let httpMaxUploadBytes = Setting(
+        "http.maxUploadBytes", default: "67108864",
+        summary: "Largest body of bulk endpoints and CSV uploads (`text/csv`); they are streamed, not held in memory.")
     public static let httpIdleTimeoutSeconds = Setting(
         "http.idleTimeoutSeconds", default: "75", summary: "Idle keep-alive connections are closed after this many seconds.")
     public static let databaseURL = Setting(
@@ -73,9 +76,13 @@ extension Setting {
         "bootstrap.apiKey", secret: true, services: [.users],
         summary: "Admin API key of the default application, used only on the very first start; when unset one is generated and printed once.")
 
+    public static let attributeEncryptionKeys = Setting(
+        "attributes.encryptionKeys", secret: true, required: true, services: [.audience],
+        summary: "Keys that seal encrypted attribute values (AES-256-GCM): `id:base64-32-bytes[,id:key...]`; the first seals, all open (rotation).")
+
     /// Every setting any service reads, in the order of the README table.
     public static let catalog: [Setting] = [
-        .httpHost, .httpPort, .httpMaxBodyBytes, .httpIdleTimeoutSeconds,
+        .httpHost, .httpPort, .httpMaxBodyBytes, .httpMaxUploadBytes, .httpIdleTimeoutSeconds,
         .databaseURL, .databasePoolSize,
         .logLevel,
         .serviceSecret, .drainSeconds, .pollSeconds,
@@ -89,5 +96,6 @@ extension Setting {
         .bcryptCost, .hashThreads, .hashQueueLimit,
         .lockoutThreshold, .addressLockoutThreshold, .lockoutBaseSeconds, .lockoutMaxSeconds,
         .loginPerMinute, .emailCheckPerMinute, .cookieSameSite,
+        .attributeEncryptionKeys,
     ]
 }

@@ -3,6 +3,9 @@ import RosterProtocol
 
 /// Maps PostgreSQL errors (by SQLSTATE) to problems, without showing SQL, constraint or table names.
 ///
+/// Triggers that guard a rule raise SQLSTATE `RS409` or `RS422` with the problem code as the
+/// message and the client-facing sentence as the detail.
+///
 /// Repositories translate the constraints they know into precise problems (`duplicate_email`);
 /// this is the safety net for the rest.
 public enum DatabaseErrorMapping {
@@ -12,6 +15,11 @@ public enum DatabaseErrorMapping {
             return .unavailable("The database is not reachable right now; retry shortly.")
         }
         switch error.serverInfo?[.sqlState] {
+        case "RS409", "RS422":
+            // A rule a trigger enforces: MESSAGE is the problem code, DETAIL the sentence for the client.
+            return Problem(
+                status: error.serverInfo?[.sqlState] == "RS409" ? 409 : 422, code: error.serverInfo?[.message] ?? "conflict",
+                title: "Rule violated", detail: error.serverInfo?[.detail] ?? "The change breaks a rule of this resource.")
         case "23505":
             return .conflict("A resource with the same unique value already exists.", code: "conflict")
         case "23503":

@@ -9,11 +9,27 @@ import Hummingbird
 public struct RequestContextMiddleware: RouterMiddleware {
     public typealias Context = RosterRequestContext
     let bodyLimit: Int
+    let uploadLimit: Int
+    /// Last path segments of bulk endpoints, which get `uploadLimit`.
+    let bulkEndpoints: Set<String>
     /// The body limit of `/internal/*` routes, which only services can reach.
     static let internalBodyLimit = 32 << 20
 
-    public init(bodyLimit: Int) {
+    public init(bodyLimit: Int, uploadLimit: Int? = nil, bulkEndpoints: Set<String> = []) {
         self.bodyLimit = bodyLimit
+        self.uploadLimit = max(bodyLimit, uploadLimit ?? bodyLimit)
+        self.bulkEndpoints = bulkEndpoints
+    }
+
+    /// The largest body this request may carry.
+    func limit(for request: Request) -> Int {
+        let path = request.uri.path
+        // Event batches between services may be larger than any public request.
+        if path.hasPrefix("/internal/") { return max(self.uploadLimit, Self.internalBodyLimit) }
+        let mediaType = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+        if mediaType == "text/csv" { return self.uploadLimit }
+        if let last = path.split(separator: "/").last, self.bulkEndpoints.contains(String(last)) { return self.uploadLimit }
+        return self.bodyLimit
     }
 
     public func handle(
@@ -23,8 +39,7 @@ public struct RequestContextMiddleware: RouterMiddleware {
         let requestID = incoming.flatMap { RequestMetadata.isValidRequestID($0) ? $0 : nil } ?? RequestMetadata.newRequestID()
         var context = context
         context.requestID = requestID
-        // Event batches between services may be larger than any public request.
-        context.bodyLimit = request.uri.path.hasPrefix("/internal/") ? max(self.bodyLimit, Self.internalBodyLimit) : self.bodyLimit
+        context.bodyLimit = self.limit(for: request)
         context.logger[metadataKey: "hb.request.id"] = .string(requestID)
         let metadata = RequestMetadata(requestID: requestID, traceparent: request.headers[.traceparent])
         context.logger[metadataKey: "trace_id"] = .string(metadata.traceID)

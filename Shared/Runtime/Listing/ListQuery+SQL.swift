@@ -68,6 +68,9 @@ extension ListQuery {
         case .integer:
             guard let number = Int(text) else { throw bad }
             return "\(number)"
+        case .number:
+            guard let number = Double(text), number.isFinite else { throw bad }
+            return "\(number)"
         case .id:
             guard let id = EntityID(text) else { throw bad }
             return "\(id)"

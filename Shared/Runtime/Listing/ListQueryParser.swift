@@ -113,7 +113,7 @@ public enum ListQueryParser {
     }
 
     /// The request's query parameters, names and values percent-decoded (`+` is a space).
-    static func parameters(of request: Request) -> [(String, String)] {
+    public static func parameters(of request: Request) -> [(String, String)] {
         guard let query = request.uri.query, !query.isEmpty else { return [] }
         return query.split(separator: "&").compactMap { pair in
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
@@ -193,6 +193,13 @@ public enum ListQueryParser {
         case (.integer, .string(let text)):
             guard let number = Int(text) else { throw Self.invalid(parameter, "must be a whole number") }
             return .integer(number)
+        case (.number, .integer(let number)):
+            return .number(Double(number))
+        case (.number, .number(let number)):
+            return .number(number)
+        case (.number, .string(let text)):
+            guard let number = Double(text), number.isFinite else { throw Self.invalid(parameter, "must be a number") }
+            return .number(number)
         case (.id, .string(let text)):
             guard let id = EntityID(text) else { throw Self.invalid(parameter, "must be an id (UUID)") }
             return .id(id)

@@ -16,7 +16,7 @@ public struct ListQuerySpec: Sendable {
 
     /// The type of a sort key or filter value.
     public enum ValueType: Sendable, Equatable {
-        case string, boolean, integer, id, timestamp
+        case string, boolean, integer, number, id, timestamp
         /// One of the listed strings.
         case choice([String])
         /// Several strings, as a JSON array or comma-separated.
@@ -30,6 +30,7 @@ public struct ListQuerySpec: Sendable {
             case .string: "a string"
             case .boolean: "true or false"
             case .integer: "a whole number"
+            case .number: "a number"
             case .id: "an id (UUID)"
             case .timestamp: "an RFC 3339 timestamp or a YYYY-MM-DD date"
             case .choice(let values): "one of " + values.joined(separator: ", ")

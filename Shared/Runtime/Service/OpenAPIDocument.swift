@@ -44,11 +44,20 @@ public enum OpenAPIDocument {
     }
 
     /// YAML values as JSON-compatible Foundation values (mapping keys such as `200` become strings).
+    ///
+    /// A list inside a `parameters` list is spliced into it: YAML cannot concatenate lists, so
+    /// documents write `- *list-parameters` among an operation's own parameters.
     static func plain(_ value: Any?) -> Any {
         switch value {
         case let mapping as [AnyHashable: Any]:
             var result: [String: Any] = [:]
-            for (key, nested) in mapping { result["\(key.base)"] = self.plain(nested) }
+            for (key, nested) in mapping {
+                if "\(key.base)" == "parameters", let list = nested as? [Any] {
+                    result["parameters"] = list.flatMap { item in (item as? [Any]) ?? [item] }.map { self.plain($0) }
+                } else {
+                    result["\(key.base)"] = self.plain(nested)
+                }
+            }
             return result
         case let mapping as [String: Any]:
             return mapping.mapValues { self.plain($0) }

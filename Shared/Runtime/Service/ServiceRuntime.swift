@@ -86,9 +86,14 @@ public final class ServiceRuntime: Sendable {
     }
 
     /// A router with the runtime's middleware and operational routes; the service adds its own.
-    public func makeRouter() -> Router<RosterRequestContext> {
+    ///
+    /// Requests to paths whose last segment is in `bulkEndpoints`, and CSV uploads, may carry
+    /// bodies up to `http.maxUploadBytes`; all others up to `http.maxBodyBytes`.
+    public func makeRouter(bulkEndpoints: Set<String> = []) -> Router<RosterRequestContext> {
         let router = Router(context: RosterRequestContext.self)
-        router.add(middleware: RequestContextMiddleware(bodyLimit: self.configuration.maxBodyBytes))
+        router.add(
+            middleware: RequestContextMiddleware(
+                bodyLimit: self.configuration.maxBodyBytes, uploadLimit: self.configuration.maxUploadBytes, bulkEndpoints: bulkEndpoints))
         router.add(middleware: AccessLogMiddleware())
         router.add(middleware: MetricsMiddleware())
         router.add(middleware: ProblemMiddleware())

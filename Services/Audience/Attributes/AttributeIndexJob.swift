@@ -1,0 +1,93 @@
+import Foundation
+import Logging
+import PostgresNIO
+import RosterProtocol
+import RosterRuntime
+
+/// Makes the searchable index of one definition match the definition: builds it when the
+/// definition is searchable, drops it when it is not (or is gone).
+///
+/// Each searchable definition has its own partial index on the typed column of its values
+/// (`WHERE definition_id = '<id>'`), so a filter or sort on it reads only its rows, in order.
+/// Indexes are built and dropped `CONCURRENTLY` (writes go on meanwhile), which cannot run in
+/// a transaction: the job holds a session advisory lock on the definition instead, and always
+/// reconciles to the definition's state at that moment, so jobs racing each other converge.
+struct AttributeIndexJob: JobHandler {
+    static let kind = "audience.attribute_index"
+    var kind: String { Self.kind }
+    let client: PostgresClient
+
+    func run(_ job: Job, context: JobContext) async throws -> JSONValue? {
+        guard case .object(let payload) = job.payload, let text = payload["definitionId"]?.stringValue, let definitionID = EntityID(text),
+            let applicationID = job.applicationId
+        else { return ["skipped": "malformed payload"] }
+        let logger = context.logger
+        return try await self.client.withConnection { connection in
+            // The same key in every process: the UUID's last (random) eight bytes.
+            let lockKey = withUnsafeBytes(of: definitionID.uuid.uuid) { bytes in bytes[8..<16].reduce(Int64(0)) { $0 << 8 | Int64($1) } }
+            try await connection.query("SELECT pg_advisory_lock(\(lockKey))", logger: logger)
+            do {
+                let result = try await self.reconcile(definitionID, applicationID: applicationID, on: connection, logger: logger)
+                try await connection.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
+                return result
+            } catch {
+                _ = try? await connection.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
+                throw error
+            }
+        }
+    }
+
+    private func reconcile(_ definitionID: EntityID, applicationID: EntityID, on connection: PostgresConnection, logger: Logger)
+        async throws -> JSONValue
+    {
+        let select: SQLFragment = """
+            SELECT \(AttributeDefinitionRepository.columns) FROM attribute_definitions
+            WHERE application_id = \(applicationID) AND id = \(definitionID)
+            """
+        let definition = try await AttributeDefinitionRepository.decode(connection.query(select.query(), logger: logger)).first
+        let name = "attribute_values_d_" + definitionID.description.replacingOccurrences(of: "-", with: "")
+        let valid: SQLFragment = """
+            SELECT i.indisvalid, pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+            WHERE c.relname = \(name) AND c.relnamespace = current_schema()::regnamespace
+            """
+        let found = try await connection.query(valid.query(), logger: logger).decode((Bool, String).self).first(where: { _ in true })
+        // An index on another column (the type changed) counts as invalid.
+        let existing = found.map { isValid, indexDefinition in
+            isValid && definition?.type.column.map { indexDefinition.contains($0) } == true
+        }
+        guard let definition, definition.searchable, let column = definition.type.column else {
+            if existing != nil { try await connection.query(PostgresQuery(unsafeSQL: "DROP INDEX CONCURRENTLY IF EXISTS \(name)"), logger: logger) }
+            if definition != nil { try await self.setState("none", definitionID, applicationID, on: connection, logger: logger) }
+            return ["index": .string(name), "state": "none"]
+        }
+        if existing == false {
+            // A build that failed half-way leaves an invalid index behind; start again.
+            try await connection.query(PostgresQuery(unsafeSQL: "DROP INDEX CONCURRENTLY IF EXISTS \(name)"), logger: logger)
+        }
+        if existing != true {
+            // The id is a UUID the service generated (never client text), so it can be spelled
+            // into the DDL, which takes no parameters.
+            let method = definition.type == .stringList ? "USING gin (\(column))" : "(application_id, \(column), user_id)"
+            let ddl = "CREATE INDEX CONCURRENTLY \(name) ON attribute_values \(method) WHERE definition_id = '\(definitionID)'"
+            do {
+                try await connection.query(PostgresQuery(unsafeSQL: ddl), logger: logger)
+            } catch {
+                try await self.setState("failed", definitionID, applicationID, on: connection, logger: logger)
+                throw error
+            }
+        }
+        try await self.setState("ready", definitionID, applicationID, on: connection, logger: logger)
+        return ["index": .string(name), "state": "ready"]
+    }
+
+    private func setState(_ state: String, _ id: EntityID, _ applicationID: EntityID, on connection: PostgresConnection, logger: Logger)
+        async throws
+    {
+        // Only while the definition still wants this state; a later change has queued its own job.
+        let update: SQLFragment = """
+            UPDATE attribute_definitions SET index_state = \(state)
+            WHERE application_id = \(applicationID) AND id = \(id) AND searchable = \(state != "none")
+            """
+        try await connection.query(update.query(), logger: logger)
+    }
+}
