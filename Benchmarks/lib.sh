@@ -19,7 +19,8 @@ chmod 755 "$WORK"
 cleanup() {
     stop_platform "$WORK/platform"
     pg_stop "$WORK/pg"
-    rm -rf "$WORK"
+    # ROSTER_BENCH_KEEP=1 keeps the logs (and data) for a look afterwards.
+    if [ "${ROSTER_BENCH_KEEP:-0}" = 1 ]; then say "kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
 PG_PASSWORD="$(random_secret 32)"

@@ -40,6 +40,18 @@ import Testing
             let next = try await audience.call(
                 .GET, "/audience/users?attributes.score.gte=10&attributes.score.lt=20&sort=attributes.score&limit=4&cursor=\(cursor)")
             #expect((next.json["data"] as? [[String: Any]])?.map { $0["id"] as? String } == Array(users[14..<18]))
+            // Without a sort, newest (highest id) first, paged by cursor from the attribute's index.
+            let newest = try await audience.call(.GET, "/audience/users?attributes.score.lt=10&limit=4")
+            #expect((newest.json["data"] as? [[String: Any]])?.map { $0["id"] as? String } == Array(users[6..<10].reversed()))
+            #expect((newest.json["pagination"] as? [String: Any])?["total"] as? Int == 10)
+            let newestCursor = try #require((newest.json["pagination"] as? [String: Any])?["nextCursor"] as? String)
+            let older = try await audience.call(.GET, "/audience/users?attributes.score.lt=10&limit=4&cursor=\(newestCursor)")
+            #expect((older.json["data"] as? [[String: Any]])?.map { $0["id"] as? String } == Array(users[2..<6].reversed()))
+            let secondPage = try await audience.call(.GET, "/audience/users?attributes.score.lt=10&limit=4&page=3")
+            #expect((secondPage.json["data"] as? [[String: Any]])?.map { $0["id"] as? String } == Array(users[0..<2].reversed()))
+            // With a profile filter too, the same answer through the general plan.
+            let active = try await audience.call(.GET, "/audience/users?attributes.score.lt=10&status=active&limit=4")
+            #expect((active.json["data"] as? [[String: Any]])?.map { $0["id"] as? String } == Array(users[6..<10].reversed()))
             let inFilter = try await audience.call(.GET, "/audience/users?filter=%7B%22attributes.score.in%22%3A%5B1%2C2%5D%7D")
             #expect((inFilter.json["pagination"] as? [String: Any])?["total"] as? Int == 2)
 

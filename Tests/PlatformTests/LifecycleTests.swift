@@ -43,6 +43,21 @@ import Testing
         }
     }
 
+    /// A replica that cannot listen (its port is taken) stops with an error instead of living
+    /// on with its workers spinning.
+    @Test func aServiceThatCannotListenExits() async throws {
+        try await withPlatform([.users, .audience]) { platform in
+            var environment = platform.process(.audience).environment
+            environment["ROSTER_HTTP_PORT"] = "\(platform.process(.users).port)"
+            let clash = ServiceProcess(
+                service: .audience, port: platform.process(.users).port,
+                logFile: platform.directory.appendingPathComponent("audience-clash.log"), environment: environment)
+            try clash.start()
+            let status = try await clash.waitForExit(timeout: .seconds(20))
+            #expect(status != 0, "\(clash.log().suffix(500))")
+        }
+    }
+
     @Test func replicasStartingTogetherMigrateAndBootstrapOnce() async throws {
         try await withPlatform([]) { platform in
             let first = platform.process(.users)

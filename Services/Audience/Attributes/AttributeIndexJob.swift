@@ -10,8 +10,9 @@ import RosterRuntime
 /// Each searchable definition has its own partial index on the typed column of its values
 /// (`WHERE definition_id = '<id>'`), so a filter or sort on it reads only its rows, in order.
 /// Indexes are built and dropped `CONCURRENTLY` (writes go on meanwhile), which cannot run in
-/// a transaction: the job holds a session advisory lock on the definition instead, and always
-/// reconciles to the definition's state at that moment, so jobs racing each other converge.
+/// a transaction. Two concurrent builds on one table can deadlock each other, so the jobs take
+/// turns under one session advisory lock, and each reconciles to the definition's state at
+/// that moment, so jobs racing each other converge.
 struct AttributeIndexJob: JobHandler {
     static let kind = "audience.attribute_index"
     var kind: String { Self.kind }
@@ -23,11 +24,17 @@ struct AttributeIndexJob: JobHandler {
         else { return ["skipped": "malformed payload"] }
         let logger = context.logger
         return try await self.client.withConnection { connection in
-            // The same key in every process: the UUID's last (random) eight bytes.
-            let lockKey = withUnsafeBytes(of: definitionID.uuid.uuid) { bytes in bytes[8..<16].reduce(Int64(0)) { $0 << 8 | Int64($1) } }
-            try await connection.query("SELECT pg_advisory_lock(\(lockKey))", logger: logger)
+            let lockKey = Self.lockKey
+            // Polled, not waited for: a session waiting on the lock would hold a snapshot that the
+            // running build waits out, a deadlock PostgreSQL would end by failing one of them.
+            while try await connection.query("SELECT pg_try_advisory_lock(\(lockKey))", logger: logger).decode(Bool.self)
+                .first(where: { _ in true }) != true
+            {
+                try await Task.sleep(for: .seconds(1))
+            }
             do {
-                let result = try await self.reconcile(definitionID, applicationID: applicationID, on: connection, logger: logger)
+                let result = try await self.reconcile(
+                    definitionID, applicationID: applicationID, lastAttempt: job.attempts >= job.maxAttempts, on: connection, logger: logger)
                 try await connection.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
                 return result
             } catch {
@@ -37,9 +44,12 @@ struct AttributeIndexJob: JobHandler {
         }
     }
 
-    private func reconcile(_ definitionID: EntityID, applicationID: EntityID, on connection: PostgresConnection, logger: Logger)
-        async throws -> JSONValue
-    {
+    /// The advisory lock every index build of the schema takes (the same in every process).
+    static let lockKey: Int64 = 0x5253_5458_4944_5831
+
+    private func reconcile(
+        _ definitionID: EntityID, applicationID: EntityID, lastAttempt: Bool, on connection: PostgresConnection, logger: Logger
+    ) async throws -> JSONValue {
         let select: SQLFragment = """
             SELECT \(AttributeDefinitionRepository.columns) FROM attribute_definitions
             WHERE application_id = \(applicationID) AND id = \(definitionID)
@@ -72,7 +82,8 @@ struct AttributeIndexJob: JobHandler {
             do {
                 try await connection.query(PostgresQuery(unsafeSQL: ddl), logger: logger)
             } catch {
-                try await self.setState("failed", definitionID, applicationID, on: connection, logger: logger)
+                // Retried with backoff; `failed` only once no attempt is left.
+                if lastAttempt { try await self.setState("failed", definitionID, applicationID, on: connection, logger: logger) }
                 throw error
             }
         }

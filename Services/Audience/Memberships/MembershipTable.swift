@@ -46,14 +46,10 @@ struct MembershipTable: Sendable {
         async throws -> MembershipChange
     {
         try await self.lockOwner(owner, applicationID: applicationID, on: connection, logger: logger)
-        let sql: SQLFragment = """
-            WITH input AS (SELECT DISTINCT unnest(\(userIDs)::uuid[]) AS user_id),
-            known AS (
-                SELECT i.user_id FROM input i
-                JOIN user_projection p ON p.application_id = \(applicationID) AND p.user_id = i.user_id),
+        let sql: SQLFragment = Self.inputs(userIDs, applicationID: applicationID) + """
             inserted AS (
                 INSERT INTO \(identifier: self.table) (application_id, \(identifier: self.ownerColumn), user_id)
-                SELECT \(applicationID), \(owner), user_id FROM known ORDER BY user_id
+                SELECT \(applicationID), \(owner), user_id FROM known
                 ON CONFLICT DO NOTHING RETURNING user_id)
             SELECT (SELECT count(*) FROM input), (SELECT count(*) FROM known), (SELECT count(*) FROM inserted),
                 (SELECT coalesce(array_agg(user_id), '{}') FROM (SELECT user_id FROM input EXCEPT SELECT user_id FROM known LIMIT 100) x)
@@ -67,11 +63,7 @@ struct MembershipTable: Sendable {
         async throws -> MembershipChange
     {
         try await self.lockOwner(owner, applicationID: applicationID, on: connection, logger: logger)
-        let sql: SQLFragment = """
-            WITH input AS (SELECT DISTINCT unnest(\(userIDs)::uuid[]) AS user_id),
-            known AS (
-                SELECT i.user_id FROM input i
-                JOIN user_projection p ON p.application_id = \(applicationID) AND p.user_id = i.user_id),
+        let sql: SQLFragment = Self.inputs(userIDs, applicationID: applicationID) + """
             deleted AS (
                 DELETE FROM \(identifier: self.table)
                 WHERE application_id = \(applicationID) AND \(identifier: self.ownerColumn) = \(owner)
@@ -83,6 +75,17 @@ struct MembershipTable: Sendable {
         let (requested, known, deleted, unknown) = try await Self.single(connection.query(sql.query(), logger: logger))
         return MembershipChange(
             requested: requested, removed: deleted, unchanged: known - deleted, unknownCount: requested - known, unknownUserIds: unknown)
+    }
+
+    /// The statements' common start: `input` (the distinct ids given) and `known` (those of them that are users of the application).
+    private static func inputs(_ userIDs: [EntityID], applicationID: EntityID) -> SQLFragment {
+        """
+        WITH input AS (SELECT DISTINCT unnest(\(userIDs)::uuid[]) AS user_id),
+        known AS (
+            SELECT i.user_id FROM input i
+            JOIN user_projection p ON p.application_id = \(applicationID) AND p.user_id = i.user_id),
+
+        """
     }
 
     private static func single(_ rows: PostgresRowSequence) async throws -> (Int, Int, Int, [EntityID]) {

@@ -117,3 +117,31 @@ struct AttributeCondition: Sendable {
         .badRequest("Query parameter \(parameter) \(message).", code: "invalid_query", errors: [.init(field: parameter, code: "invalid_query", message: message)])
     }
 }
+
+/// The conditions on one attribute that one value row must meet together (a range is two),
+/// or one `exists=false` condition (no value row at all).
+struct AttributeFilter: Sendable {
+    var definition: AttributeDefinition
+    var conditions: [AttributeCondition]
+    var negated: Bool
+
+    /// The conditions on the value row aliased `alias`.
+    func predicate(_ alias: String) -> SQLFragment {
+        SQLFragment.all(self.conditions.map { $0.predicate(alias) })
+    }
+
+    /// Groups conditions by attribute, in the order they were given.
+    static func grouping(_ conditions: [AttributeCondition]) -> [AttributeFilter] {
+        var filters: [AttributeFilter] = []
+        for condition in conditions {
+            if !condition.exists {
+                filters.append(AttributeFilter(definition: condition.definition, conditions: [], negated: true))
+            } else if let index = filters.firstIndex(where: { !$0.negated && $0.definition.id == condition.definition.id }) {
+                filters[index].conditions.append(condition)
+            } else {
+                filters.append(AttributeFilter(definition: condition.definition, conditions: [condition], negated: false))
+            }
+        }
+        return filters
+    }
+}

@@ -16,6 +16,7 @@ struct AudienceUserHit: Encodable, Sendable, KeysetPageable {
 
     func sortValue(for field: String) -> String? {
         switch field {
+        case "id": self.user.id.description
         case "createdAt": RosterJSON.formatTimestamp(self.user.createdAt)
         case "updatedAt": RosterJSON.formatTimestamp(self.user.updatedAt)
         default: self.attributeSortValue
@@ -32,12 +33,15 @@ struct AudienceUserSearch: Sendable {
     let client: PostgresClient
     let definitions: AttributeDefinitionRepository
 
+    /// Newest first by default: ids are UUIDv7, so their order is the order of creation, and
+    /// an attribute's index holds them (after the value), which makes a filtered page cheap.
     static let baseSpec = ListQuerySpec(
         sortFields: [
+            "id": .init(column: "p.user_id", type: .id),
             "createdAt": .init(column: "p.created_at", type: .timestamp),
             "updatedAt": .init(column: "p.updated_at", type: .timestamp),
         ],
-        defaultSort: [SortKey("createdAt", descending: true)],
+        defaultSort: [SortKey("id", descending: true)],
         filters: [
             "status": .choice(["active", "inactive", "blocked"]),
             "type": .choice(["visitor", "lead", "user", "agent", "admin", "bot"]),
@@ -75,7 +79,7 @@ struct AudienceUserSearch: Sendable {
         guard attributeTexts.count <= 10 else { throw AttributeCondition.invalid("attributes", "may name at most 10 conditions") }
         let needsCatalog = !attributeTexts.isEmpty || parameters.contains { $0.0 == "sort" && $0.1.contains("attributes.") }
         let catalog = needsCatalog ? try await self.definitions.all(applicationID: applicationID, logger: logger) : [:]
-        let conditions = try attributeTexts.map { try AttributeCondition(name: $0.0, text: $0.1, catalog: catalog) }
+        let conditions = AttributeFilter.grouping(try attributeTexts.map { try AttributeCondition(name: $0.0, text: $0.1, catalog: catalog) })
 
         // An attribute sort key joins that attribute's values as `s`.
         var spec = Self.baseSpec
@@ -112,12 +116,21 @@ struct AudienceUserSearch: Sendable {
                     AND g.group_id = ANY(\(groups)))
                 """)
         }
-        let attributeFilters = conditions.map { condition -> SQLFragment in
-            let exists: SQLFragment = """
-                EXISTS (SELECT 1 FROM attribute_values v WHERE v.application_id = p.application_id AND v.user_id = p.user_id
-                    AND v.definition_id = \(condition.definition.id) AND \(condition.predicate("v")))
-                """
-            return condition.exists ? exists : "NOT " + exists
+        // Conditions on the sort attribute apply to its joined row `s`, so its index serves both.
+        let onSort = conditions.filter { !$0.negated && $0.definition.id == sortDefinition?.id }
+        let correlated = conditions.filter { $0.negated || $0.definition.id != sortDefinition?.id }
+        let attributeFilters = correlated.map { Self.exists($0, of: "p") } + onSort.map { $0.predicate("s") }
+        if sortDefinition == nil, filters.count == 1, let driver = conditions.firstIndex(where: { !$0.negated }),
+            query.sort.allSatisfy({ $0.field == "id" })
+        {
+            let hits = try await self.drivenPage(
+                conditions[driver], others: conditions.enumerated().filter { $0.offset != driver }.map(\.element), query: query,
+                applicationID: applicationID, logger: logger)
+            let total = try await self.count(
+                conditions: conditions, profileFilters: false, sortDefinition: nil, sortJoin: "",
+                conditionSQL: SQLFragment.all(filters + conditions.map { Self.exists($0, of: "p") }), applicationID: applicationID,
+                logger: logger)
+            return (query, query.page(from: hits, total: total))
         }
         let sortJoin: SQLFragment =
             sortDefinition.map {
@@ -145,9 +158,43 @@ struct AudienceUserSearch: Sendable {
             hits.append(AudienceUserHit(user: user, attributeSortValue: sortText))
         }
         let total = try await self.count(
-            conditions: conditions, profileFilters: filters.count > 1, sorted: sortDefinition != nil, sortJoin: sortJoin, conditionSQL: conditionSQL,
+            conditions: conditions, profileFilters: filters.count > 1, sortDefinition: sortDefinition, sortJoin: sortJoin, conditionSQL: conditionSQL,
             applicationID: applicationID, logger: logger)
         return (query, query.page(from: hits, total: total))
+    }
+
+    /// `[NOT] EXISTS` a value of the filter's attribute, meeting it, for the user of row `alias`.
+    static func exists(_ filter: AttributeFilter, of alias: String) -> SQLFragment {
+        let exists: SQLFragment = """
+            EXISTS (SELECT 1 FROM attribute_values v WHERE v.application_id = \(identifier: alias).application_id
+                AND v.user_id = \(identifier: alias).user_id AND v.definition_id = \(filter.definition.id) AND \(filter.predicate("v")))
+            """
+        return filter.negated ? "NOT " + exists : exists
+    }
+
+    /// The page of a search that filters on attributes only, in id order: the ids come from the
+    /// first condition's index (with the others checked per id) and are cut to the page before
+    /// any user row is read, so a page costs one short index walk and `limit` row reads however
+    /// many users match.
+    private func drivenPage(
+        _ driver: AttributeFilter, others: [AttributeFilter], query: ListQuery, applicationID: EntityID, logger: Logger
+    ) async throws -> [AudienceUserHit] {
+        let spec = ListQuerySpec(sortFields: ["id": .init(column: "d.user_id", type: .id)], defaultSort: [], idColumn: "d.user_id")
+        let inner = SQLFragment.all(
+            ["d.application_id = \(applicationID)", "d.definition_id = \(driver.definition.id)", driver.predicate("d")]
+                + others.map { Self.exists($0, of: "d") } + [try query.keysetCondition(spec)])
+        let select: SQLFragment = """
+            SELECT \(UserProjectionRepository.columns), NULL::text FROM (
+                SELECT d.user_id FROM attribute_values d WHERE \(inner) \(query.orderClause(spec)) \(query.pageClause)
+            ) page
+            JOIN user_projection p ON p.application_id = \(applicationID) AND p.user_id = page.user_id
+            \(query.orderClause(Self.baseSpec))
+            """
+        var hits: [AudienceUserHit] = []
+        for try await row in try await self.client.query(select.query(), logger: logger) {
+            hits.append(AudienceUserHit(user: try UserProjectionRepository.user(from: row), attributeSortValue: nil))
+        }
+        return hits
     }
 
     /// A scalar filter value as query text.
@@ -161,17 +208,25 @@ struct AudienceUserSearch: Sendable {
         }
     }
 
-    /// The number of matches. With only attribute conditions it is counted on the first
-    /// condition's index alone: values exist only for users the projection has.
+    /// The number of matches. When one attribute decides alone (its filter, or the attribute
+    /// sorted by, without profile filters), it is counted on that attribute's index: values
+    /// exist only for users the projection has.
     private func count(
-        conditions: [AttributeCondition], profileFilters: Bool, sorted: Bool, sortJoin: SQLFragment, conditionSQL: SQLFragment, applicationID: EntityID,
-        logger: Logger
+        conditions: [AttributeFilter], profileFilters: Bool, sortDefinition: AttributeDefinition?, sortJoin: SQLFragment,
+        conditionSQL: SQLFragment, applicationID: EntityID, logger: Logger
     ) async throws -> Int {
+        let decisive: (AttributeDefinition, SQLFragment)? =
+            switch (conditions.count, conditions.first, sortDefinition) {
+            case (1, let only?, nil) where !only.negated: (only.definition, only.predicate("v"))
+            case (1, let only?, let sorted?) where !only.negated && only.definition.id == sorted.id: (only.definition, only.predicate("v"))
+            case (0, nil, let sorted?): (sorted, "TRUE")
+            default: nil
+            }
         let count: SQLFragment
-        if let first = conditions.first, first.exists, !profileFilters, conditions.count == 1, !sorted {
+        if let (definition, predicate) = decisive, !profileFilters {
             count = """
                 SELECT count(*) FROM attribute_values v
-                WHERE v.application_id = \(applicationID) AND v.definition_id = \(first.definition.id) AND \(first.predicate("v"))
+                WHERE v.application_id = \(applicationID) AND v.definition_id = \(definition.id) AND \(predicate)
                 """
         } else {
             count = "SELECT count(*) FROM user_projection p \(sortJoin) WHERE \(conditionSQL)"

@@ -15,9 +15,9 @@ struct AccountUpkeep: Service {
 
     func run() async throws {
         try await self.startup.wait()
-        while !Task.isShuttingDownGracefully {
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(3600)) }
-            guard !Task.isShuttingDownGracefully else { break }
+            guard !Task.isShuttingDownGracefully, !Task.isCancelled else { break }
             do {
                 try await self.signingKeys.ensureActiveKey(logger: self.logger)
                 try await self.sweep()

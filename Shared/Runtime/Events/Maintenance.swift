@@ -28,7 +28,8 @@ public final class Maintenance: Service {
 
     public func run() async throws {
         try await self.startup.wait()
-        while !Task.isShuttingDownGracefully {
+        // A cancelled task (the server failed to start, say) stops too, instead of spinning.
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
             do {
                 try await self.sweep()
             } catch {

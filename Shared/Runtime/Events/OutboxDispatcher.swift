@@ -55,7 +55,7 @@ public final class OutboxDispatcher: Service {
         for await _ in self.hub.signals(for: "outbox").cancelOnGracefulShutdown() {
             guard clock.now >= retryAt else { continue }
             do {
-                while !Task.isShuttingDownGracefully {
+                while !Task.isShuttingDownGracefully, !Task.isCancelled {
                     let outcome = try await self.dispatchBatch(to: subscriber)
                     if outcome.unreachable {
                         // The subscriber is down: retry the subscriber soon, without spending the events' attempts.

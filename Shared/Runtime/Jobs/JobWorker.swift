@@ -93,7 +93,7 @@ public final class JobWorker: Service {
             try await self.queue.succeed(job.id, attempt: job.attempts, result: result, logger: logger)
             logger.info("job succeeded", metadata: ["attempt": "\(job.attempts)"])
         } catch {
-            logger.warning("job attempt failed", metadata: ["attempt": "\(job.attempts)", "error": "\(error)"])
+            logger.warning("job attempt failed", metadata: ["attempt": "\(job.attempts)", "error": "\(String(reflecting: error))"])
             do {
                 try await self.queue.fail(job.id, attempt: job.attempts, error: "\(error)", logger: logger)
             } catch {
