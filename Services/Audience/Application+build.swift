@@ -14,7 +14,8 @@ func buildPlan(_ runtime: ServiceRuntime) async throws -> ServicePlan {
 
     let router = runtime.makeRouter(bulkEndpoints: ["add-users", "remove-users", "assign", "unassign", "user-attributes"])
     let api = router.group("api/v1").add(middleware: runtime.makeAuthentication())
-    AudienceUserController(projection: projection, search: AudienceUserSearch(client: client, definitions: definitions))
+    let search = AudienceUserSearch(client: client, definitions: definitions)
+    AudienceUserController(projection: projection, search: search)
         .register(on: api.group("audience/users"))
     AudienceJobController(jobs: runtime.jobs, client: client).register(on: api.group("audience/jobs"))
     AttributeDefinitionController(definitions: definitions).register(on: api.group("attribute-definitions"))
@@ -24,7 +25,9 @@ func buildPlan(_ runtime: ServiceRuntime) async throws -> ServicePlan {
     TagController(tags: tags, projection: projection)
         .register(tags: api.group("tags"), stats: api.group("tags-stats"), user: api.group("users/:user/tags"))
     GroupController(groups: groups, jobs: runtime.jobs, projection: projection)
-        .register(groups: api.group("groups"), user: api.group("users/:user/groups"))
+        .register(groups: api.group("groups"), stats: api.group("groups-stats"), user: api.group("users/:user/groups"))
+    AudienceInternalController(lookups: AudienceLookupRepository(client: client, definitions: definitions), search: search)
+        .register(on: runtime.internalGroup(router))
     return ServicePlan(
         router: router,
         resources: try ServicePlan.resources(in: .module),

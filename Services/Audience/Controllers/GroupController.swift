@@ -10,7 +10,10 @@ struct GroupController: Sendable {
     let jobs: JobQueue
     let projection: UserProjectionRepository
 
-    func register(groups group: RouterGroup<RosterRequestContext>, user: RouterGroup<RosterRequestContext>) {
+    func register(
+        groups group: RouterGroup<RosterRequestContext>, stats: RouterGroup<RosterRequestContext>, user: RouterGroup<RosterRequestContext>
+    ) {
+        stats.get(use: self.stats)
         group.get(use: self.list)
         group.post(use: self.create)
         group.post("import", use: self.createFromCSV)
@@ -156,6 +159,11 @@ struct GroupController: Sendable {
             kind: GroupRecountJob.kind, applicationID: principal.applicationID, payload: ["groupId": .string(group.id.description)],
             logger: context.logger)
         return try JSONResponses.json(job, status: .accepted, headers: [.location: "/api/v1/audience/jobs/\(job.id)"])
+    }
+
+    @Sendable func stats(_ request: Request, context: RosterRequestContext) async throws -> Response {
+        let principal = try context.requireStaff()
+        return try JSONResponses.json(try await self.groups.stats(applicationID: principal.applicationID, logger: context.logger))
     }
 
     @Sendable func labels(_ request: Request, context: RosterRequestContext) async throws -> Response {

@@ -117,6 +117,59 @@ struct GroupRepository: Sendable {
         }
     }
 
+    /// Group statistics (`/groups-stats`, seed 000).
+    struct Stats: Encodable, Sendable {
+        struct Summary: Encodable, Sendable {
+            var id: EntityID
+            var uid: Int64
+            var name: String
+            var type: String
+            var memberCount: Int64
+            var lastCalculated: Date?
+        }
+        var totalGroups: Int
+        var byType: [String: Int]
+        var active: Int
+        var inactive: Int
+        var emptyGroups: Int
+        /// Memberships over all groups (a user in two groups counts twice).
+        var totalMemberships: Int64
+        var averageSize: Double
+        var largest: [Summary]
+        var recentlyCalculated: [Summary]
+    }
+
+    func stats(applicationID: EntityID, logger: Logger) async throws -> Stats {
+        let totals: SQLFragment = """
+            SELECT count(*)::int, (count(*) FILTER (WHERE type = 'static'))::int, (count(*) FILTER (WHERE type = 'dynamic'))::int,
+                (count(*) FILTER (WHERE is_active))::int, (count(*) FILTER (WHERE member_count = 0))::int,
+                coalesce(sum(member_count), 0)::bigint, coalesce(avg(member_count), 0)::float8
+            FROM groups WHERE application_id = \(applicationID)
+            """
+        var stats = Stats(
+            totalGroups: 0, byType: [:], active: 0, inactive: 0, emptyGroups: 0, totalMemberships: 0, averageSize: 0, largest: [],
+            recentlyCalculated: [])
+        for try await (total, statics, dynamics, active, empty, members, average) in try await self.client.query(totals.query(), logger: logger)
+            .decode((Int, Int, Int, Int, Int, Int64, Double).self)
+        {
+            stats = Stats(
+                totalGroups: total, byType: ["static": statics, "dynamic": dynamics], active: active, inactive: total - active,
+                emptyGroups: empty, totalMemberships: members, averageSize: (average * 100).rounded() / 100, largest: [],
+                recentlyCalculated: [])
+        }
+        func summaries(_ order: SQLFragment, _ filter: SQLFragment) async throws -> [Stats.Summary] {
+            let select: SQLFragment = """
+                SELECT id, uid, name, type, member_count, last_calculated FROM groups
+                WHERE application_id = \(applicationID) AND \(filter) ORDER BY \(order) LIMIT 10
+                """
+            return try await self.client.query(select.query(), logger: logger).decode((EntityID, Int64, String, String, Int64, Date?).self)
+                .array().map { Stats.Summary(id: $0.0, uid: $0.1, name: $0.2, type: $0.3, memberCount: $0.4, lastCalculated: $0.5) }
+        }
+        stats.largest = try await summaries("member_count DESC, id", "TRUE")
+        stats.recentlyCalculated = try await summaries("last_calculated DESC, id", "last_calculated IS NOT NULL")
+        return stats
+    }
+
     /// Distinct labels of the application's groups (seed 002 group tags).
     func labels(applicationID: EntityID, logger: Logger) async throws -> [String] {
         let select: SQLFragment = """

@@ -49,8 +49,11 @@ struct AudienceUserSearch: Sendable {
         ],
         idColumn: "p.user_id")
 
-    func search(_ request: Request, applicationID: EntityID, logger: Logger) async throws -> (ListQuery, ListPage<AudienceUserHit>) {
-        var parameters = ListQueryParser.parameters(of: request)
+    /// Runs the search the request's query asks for; parameters in `ignoring` are not part of it.
+    func search(_ request: Request, applicationID: EntityID, ignoring: Set<String> = [], logger: Logger) async throws
+        -> (ListQuery, ListPage<AudienceUserHit>)
+    {
+        var parameters = ListQueryParser.parameters(of: request).filter { !ignoring.contains($0.0) }
         var attributeTexts: [(String, String)] = []
         // Attribute conditions come as their own parameters or inside `filter`; the rest is the list query.
         parameters = try parameters.compactMap { name, value in
