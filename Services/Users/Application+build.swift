@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import RosterProtocol
 import RosterRuntime
@@ -18,7 +19,8 @@ func buildPlan(_ runtime: ServiceRuntime) async throws -> ServicePlan {
     let sessions = SessionRepository(client: postgres)
     let lockouts = LockoutRepository(
         client: postgres, accountThreshold: configuration.lockoutThreshold, addressThreshold: configuration.addressLockoutThreshold,
-        baseSeconds: configuration.lockoutBaseSeconds, maxSeconds: configuration.lockoutMaxSeconds)
+        baseSeconds: configuration.lockoutBaseSeconds, maxSeconds: configuration.lockoutMaxSeconds,
+        nameKey: SymmetricKey(data: SHA256.hash(data: Data("roster-lockout-names:\(runtime.configuration.serviceSecret)".utf8))))
     let preferences = PreferencesRepository(client: postgres, users: users)
     let hasher = PasswordHasher(threads: configuration.hashThreads, cost: configuration.bcryptCost, queueLimit: configuration.hashQueueLimit)
     let signer = AccessTokenSigner(repository: signingKeys, lifetimeSeconds: configuration.accessTokenSeconds, logger: logger)

@@ -41,6 +41,18 @@ public enum JSONValue: Codable, Sendable, Equatable {
     }
 
     /// The string inside, or `nil` for any other kind of value.
+    /// The value of `key` when this is an object.
+    public func objectField(_ key: String) -> JSONValue? {
+        if case .object(let object) = self { return object[key] }
+        return nil
+    }
+
+    /// The items when this is an array.
+    public var arrayValue: [JSONValue]? {
+        if case .array(let items) = self { return items }
+        return nil
+    }
+
     public var stringValue: String? {
         if case .string(let value) = self { return value }
         return nil

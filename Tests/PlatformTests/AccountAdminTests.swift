@@ -149,6 +149,10 @@ import Testing
             #expect(stored.json["categories"] as? [String] == ["fashion", "beauty"] && stored.json["language"] as? String == "fr")
             #expect((try await accounts.asUser(hank, .GET, "/api/v1/me").json["language"]) as? String == "fr")
             #expect(try await accounts.asUser(hank, .PUT, "/api/v1/me/preferences", json: ["categories": [String]()]).isProblem(400))
+            var withNUL = preferences
+            withNUL["categories"] = ["a\u{0}b"]
+            let nul = try await accounts.asUser(hank, .PUT, "/api/v1/me/preferences", json: withNUL)
+            #expect(nul.status >= 400 && nul.status < 500, "\(nul.status)")
 
             // A user is not staff: other users and administration are out of reach.
             #expect(try await accounts.asUser(hank, .GET, "/api/v1/users/\(id)").status == 200)

@@ -25,9 +25,9 @@ struct AttributeDefinition: Sendable {
     var createdAt: Date
     var updatedAt: Date
 
-    /// The name of the partial index that makes this definition's values searchable.
-    var indexName: String {
-        "attribute_values_d_" + self.id.description.replacingOccurrences(of: "-", with: "")
+    /// The name of the partial index that makes a definition's values searchable.
+    static func indexName(_ id: EntityID) -> String {
+        "attribute_values_d_" + id.description.replacingOccurrences(of: "-", with: "")
     }
 }
 

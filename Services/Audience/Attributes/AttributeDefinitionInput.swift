@@ -117,7 +117,6 @@ struct AttributeDefinitionInput: Decodable, Sendable {
         case .absent where typeChanged && !definition.rules.kinds.isEmpty:
             errors.append(.init(field: "validations", code: "required", message: "must be given again when the type changes"))
         case .absent:
-            if !definition.rules.kinds.isSubset(of: definition.type.allowedRules) { errors.append(.init(field: "validations", code: "rule_not_applicable", message: "do not fit the new type")) }
             if definition.type == .enumeration, definition.rules.allowedValues == nil {
                 errors.append(.init(field: "validations", code: "required", message: "an enum attribute needs an allowedValues rule"))
             }

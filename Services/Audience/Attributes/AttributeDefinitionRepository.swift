@@ -27,9 +27,15 @@ struct AttributeDefinitionRepository: Sendable {
         customer_editable, is_locked, searchable, index_state, version, created_at, updated_at
         """
 
-    func list(_ query: ListQuery, applicationID: EntityID, logger: Logger) async throws -> ListPage<AttributeDefinition> {
+    /// A page of definitions; `spec` may narrow what the query offers (a user's attribute list),
+    /// `customerEditableOnly` keeps the ones users edit themselves.
+    func list(
+        _ query: ListQuery, applicationID: EntityID, spec: ListQuerySpec = Self.listSpec, customerEditableOnly: Bool = false,
+        logger: Logger
+    ) async throws -> ListPage<AttributeDefinition> {
         var conditions: [SQLFragment] = ["application_id = \(applicationID)"]
-        if case .string(let name) = query.filter("name") { conditions.append("name ILIKE '%' || \(Self.likeEscaped(name)) || '%'") }
+        if customerEditableOnly { conditions.append("customer_editable") }
+        if case .string(let name) = query.filter("name") { conditions.append(.contains(name, in: "name")) }
         if case .string(let slug) = query.filter("slug") { conditions.append("slug = \(slug)") }
         if case .string(let type) = query.filter("type") { conditions.append("type = \(type)") }
         for (filter, column) in [
@@ -39,11 +45,10 @@ struct AttributeDefinitionRepository: Sendable {
             if case .boolean(let flag) = query.filter(filter) { conditions.append("\(identifier: column) = \(flag)") }
         }
         if let search = query.search {
-            let pattern = Self.likeEscaped(search)
-            conditions.append("(name ILIKE '%' || \(pattern) || '%' OR slug ILIKE '%' || \(pattern) || '%')")
+            conditions.append(.contains(search, in: "name", "slug"))
         }
         return try await query.load(
-            Self.columns, from: "attribute_definitions", where: conditions, spec: Self.listSpec, client: self.client, logger: logger,
+            Self.columns, from: "attribute_definitions", where: conditions, spec: spec, client: self.client, logger: logger,
             decode: Self.decode)
     }
 
@@ -95,9 +100,7 @@ struct AttributeDefinitionRepository: Sendable {
                 SELECT \(Self.columns) FROM attribute_definitions WHERE \(Self.matching(reference, applicationID)) FOR UPDATE
                 """
             guard let before = try await Self.decode(connection.query(select.query(), logger: logger)).first else { return nil }
-            if let requiredVersion, requiredVersion != before.version {
-                throw Problem.preconditionFailed("The definition changed since it was read (now version \(before.version)); read it again and retry.")
-            }
+            try EntityTag.check(required: requiredVersion, current: before.version)
             var after = before
             try change(&after)
             if after.type != before.type || after.encrypted != before.encrypted {
@@ -154,11 +157,6 @@ struct AttributeDefinitionRepository: Sendable {
     static func matching(_ reference: String, _ applicationID: EntityID) -> SQLFragment {
         if let id = EntityID(reference) { return "application_id = \(applicationID) AND id = \(id)" }
         return "application_id = \(applicationID) AND slug = \(reference)"
-    }
-
-    /// `text` with LIKE's wildcards escaped, for `ILIKE '%' || $1 || '%'`.
-    static func likeEscaped(_ text: String) -> String {
-        text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
     }
 
     private func translatingConflicts<T>(_ work: () async throws -> T) async throws -> T {

@@ -55,7 +55,7 @@ struct AttributeIndexJob: JobHandler {
             WHERE application_id = \(applicationID) AND id = \(definitionID)
             """
         let definition = try await AttributeDefinitionRepository.decode(connection.query(select.query(), logger: logger)).first
-        let name = "attribute_values_d_" + definitionID.description.replacingOccurrences(of: "-", with: "")
+        let name = AttributeDefinition.indexName(definitionID)
         let valid: SQLFragment = """
             SELECT i.indisvalid, pg_get_indexdef(i.indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
             WHERE c.relname = \(name) AND c.relnamespace = current_schema()::regnamespace

@@ -57,15 +57,16 @@ struct AttributeSealer: Sendable {
         return ["$sealed": .string(box.combined!.base64EncodedString()), "$key": .string(self.activeKeyID)]
     }
 
-    /// The value `sealStaged` sealed for `place`; any other value as it is (a look-alike that
-    /// was not sealed here fails authentication and stays what it was).
-    func openStaged(_ value: JSONValue, place: String) -> JSONValue {
+    /// The value `sealStaged` sealed for `place`; any other value as it is. `nil` when it has
+    /// the sealed shape but cannot be opened (its key is gone, or it was not sealed here).
+    func openStaged(_ value: JSONValue, place: String) -> JSONValue? {
         guard case .object(let object) = value, object.count == 2, let text = object["$sealed"]?.stringValue,
-            let keyID = object["$key"]?.stringValue, let key = self.keys[keyID], let data = Data(base64Encoded: text),
-            let box = try? AES.GCM.SealedBox(combined: data),
+            let keyID = object["$key"]?.stringValue
+        else { return value }
+        guard let key = self.keys[keyID], let data = Data(base64Encoded: text), let box = try? AES.GCM.SealedBox(combined: data),
             let plain = try? AES.GCM.open(box, using: key, authenticating: Data(place.utf8)),
             let opened = try? JSONDecoder().decode(JSONValue.self, from: plain)
-        else { return value }
+        else { return nil }
         return opened
     }
 

@@ -30,7 +30,7 @@ struct AttributeValueRepository: Sendable {
             .decode((EntityID, JSONValue?, ByteBuffer?, String?, String, Date).self)
         {
             rows[definition] = StoredAttributeRow(
-                definitionID: definition, value: value, sealed: sealed.map { Data($0.readableBytesView) }, keyID: keyID, updatedBy: updatedBy,
+                value: value, sealed: sealed.map { Data($0.readableBytesView) }, keyID: keyID, updatedBy: updatedBy,
                 updatedAt: updatedAt)
         }
         return rows

@@ -30,7 +30,6 @@ struct UserAttribute: Encodable, Sendable, KeysetPageable {
 
 /// A stored value row, before it is opened or masked.
 struct StoredAttributeRow: Sendable {
-    var definitionID: EntityID
     var value: JSONValue?
     var sealed: Data?
     var keyID: String?

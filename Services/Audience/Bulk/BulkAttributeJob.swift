@@ -78,7 +78,12 @@ struct BulkAttributeJob: JobHandler {
                     rowFailed = true
                     continue
                 }
-                let staged = self.values.sealer.openStaged(raw, place: BulkAttributeStaging.place(jobID: jobID, line: row.line, slug: slug))
+                guard let staged = self.values.sealer.openStaged(raw, place: BulkAttributeStaging.place(jobID: jobID, line: row.line, slug: slug))
+                else {
+                    errors.append((row.line, "attributes.\(slug)", "key_unavailable", "\(slug): the key that sealed this value is gone"))
+                    rowFailed = true
+                    continue
+                }
                 switch validator.coerce(staged, fromText: fromText) {
                 case .success(let stored?): rowWrites.append(.init(userID: userID, definition: validator.definition, value: stored))
                 case .success(nil): continue
@@ -137,20 +142,6 @@ struct BulkJobOutcome: Encodable, Sendable {
         for try await (total, applied, failed) in try await client.query(select.query(), logger: logger).decode((Int64, Int64, Int64).self) {
             return BulkJobOutcome(total: total, applied: applied, failed: failed)
         }
-        return nil
-    }
-}
-
-extension JSONValue {
-    /// The value of `key` when this is an object.
-    func objectField(_ key: String) -> JSONValue? {
-        if case .object(let object) = self { return object[key] }
-        return nil
-    }
-
-    /// The items when this is an array.
-    var arrayValue: [JSONValue]? {
-        if case .array(let items) = self { return items }
         return nil
     }
 }

@@ -23,7 +23,7 @@ struct AudienceUserController: Sendable {
         let principal = try context.requireAdmin()
         let id = try context.requireID("user")
         guard let user = try await self.projection.find(id, applicationID: principal.applicationID, logger: context.logger)
-        else { throw UserAttributeController.unknownUser(id) }
+        else { throw UserProjectionRepository.unknownUser(id) }
         return try JSONResponses.json(user)
     }
 }

@@ -187,9 +187,7 @@ struct GroupController: Sendable {
         let principal = try context.requireStaff()
         let userID = try context.requireID("user", parameter: "user")
         let query = try ListQueryParser.parse(request, spec: GroupRepository.listSpec)
-        guard try await self.projection.exists(userID, applicationID: principal.applicationID, logger: context.logger) else {
-            throw UserAttributeController.unknownUser(userID)
-        }
+        try await self.projection.requireUser(userID, applicationID: principal.applicationID, logger: context.logger)
         let page = try await self.groups.list(query, applicationID: principal.applicationID, userID: userID, logger: context.logger)
         return try ListResponder.respond(page, query: query, request: request)
     }

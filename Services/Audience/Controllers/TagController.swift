@@ -104,9 +104,6 @@ struct TagController: Sendable {
         let principal = try context.requireAdmin()
         let id = try context.requireID("tag")
         let body = try await request.decodeJSON(as: UserIDList.self, context: context)
-        guard try await self.tags.find(id, applicationID: principal.applicationID, logger: context.logger) != nil else {
-            throw Self.notFound(id)
-        }
         let change = try await self.tags.client.withTransaction(logger: context.logger) { connection in
             add
                 ? try await MembershipTable.tags.add(body.userIds, to: id, applicationID: principal.applicationID, on: connection, logger: context.logger)
@@ -125,9 +122,7 @@ struct TagController: Sendable {
         let principal = try context.requireStaff()
         let userID = try context.requireID("user", parameter: "user")
         let query = try ListQueryParser.parse(request, spec: TagRepository.listSpec)
-        guard try await self.projection.exists(userID, applicationID: principal.applicationID, logger: context.logger) else {
-            throw UserAttributeController.unknownUser(userID)
-        }
+        try await self.projection.requireUser(userID, applicationID: principal.applicationID, logger: context.logger)
         let page = try await self.tags.list(query, applicationID: principal.applicationID, userID: userID, logger: context.logger)
         return try ListResponder.respond(page, query: query, request: request)
     }

@@ -82,20 +82,13 @@ struct UserAttributeController: Sendable {
     private func list(_ request: Request, context: RosterRequestContext, access: Access) async throws -> Response {
         let query = try ListQueryParser.parse(request, spec: Self.listSpec)
         try await self.requireUser(access, context: context)
-        var definitions = try await self.definitions.all(applicationID: access.applicationID, logger: context.logger).values
-            .filter { !access.isSelf || $0.customerEditable }
-        if case .string(let type) = query.filter("type") { definitions = definitions.filter { $0.type.rawValue == type } }
-        if case .string(let name) = query.filter("name") { definitions = definitions.filter { $0.name.localizedCaseInsensitiveContains(name) } }
-        if case .boolean(let flag) = query.filter("pinned") { definitions = definitions.filter { $0.pinned == flag } }
-        if case .boolean(let flag) = query.filter("customerEditable") { definitions = definitions.filter { $0.customerEditable == flag } }
-        let descending = query.sort.first?.descending ?? false
-        let ordered = definitions.sorted { descending ? $0.slug > $1.slug : $0.slug < $1.slug }
-        let after = query.cursor.map { cursor in ordered.drop(while: { descending ? $0.slug >= cursor.values[0] : $0.slug <= cursor.values[0] }) }
-        let window = Array((after ?? ordered[...]).dropFirst(query.offset).prefix(query.limit + 1))
+        let definitions = try await self.definitions.list(
+            query, applicationID: access.applicationID, spec: Self.listSpec, customerEditableOnly: access.isSelf, logger: context.logger)
         let stored = try await self.values.stored(
-            userID: access.userID, applicationID: access.applicationID, definitionIDs: window.map(\.id), logger: context.logger)
-        let items = try window.map { try self.values.view($0, row: stored[$0.id], userID: access.userID, reveal: false) }
-        return try ListResponder.respond(query.page(from: items, total: ordered.count), query: query, request: request)
+            userID: access.userID, applicationID: access.applicationID, definitionIDs: definitions.items.map(\.id), logger: context.logger)
+        let items = try definitions.items.map { try self.values.view($0, row: stored[$0.id], userID: access.userID, reveal: false) }
+        let page = ListPage(items: items, total: definitions.total, hasNext: definitions.hasNext, nextCursor: definitions.nextCursor)
+        return try ListResponder.respond(page, query: query, request: request)
     }
 
     private func get(_ context: RosterRequestContext, access: Access) async throws -> Response {
@@ -126,7 +119,7 @@ struct UserAttributeController: Sendable {
                 [.init(userID: access.userID, definition: definition, value: stored)], applicationID: access.applicationID,
                 by: access.isSelf ? "user" : "admin", on: connection, logger: context.logger)
         }
-        guard unknown.isEmpty else { throw Self.unknownUser(access.userID) }
+        guard unknown.isEmpty else { throw UserProjectionRepository.unknownUser(access.userID) }
         return try await self.get(context, access: access)
     }
 
@@ -154,13 +147,7 @@ struct UserAttributeController: Sendable {
     }
 
     private func requireUser(_ access: Access, context: RosterRequestContext) async throws {
-        guard try await self.projection.exists(access.userID, applicationID: access.applicationID, logger: context.logger) else {
-            throw Self.unknownUser(access.userID)
-        }
-    }
-
-    static func unknownUser(_ id: EntityID) -> Problem {
-        .notFound("No user \(id) in this application's audience.")
+        try await self.projection.requireUser(access.userID, applicationID: access.applicationID, logger: context.logger)
     }
 
     /// `{"value": ...}`; the value is required (null clears it).

@@ -75,8 +75,6 @@ struct GroupInput: Decodable, Sendable {
 
     enum CodingKeys: String, CodingKey { case name, description, category, tags, color, type, isDefault, isActive, status }
 
-    init() {}
-
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         self.name = try container.decodePatch(String.self, forKey: .name)

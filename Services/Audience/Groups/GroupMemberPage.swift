@@ -77,12 +77,7 @@ struct GroupMemberPage: Encodable, Sendable {
         var conditions: [SQLFragment] = ["m.application_id = \(applicationID)", "m.group_id = \(group.id)"]
         if let cursor = request.cursor { conditions.append(request.backwards ? "m.user_id < \(cursor)" : "m.user_id > \(cursor)") }
         if let search = request.search {
-            let pattern = AttributeDefinitionRepository.likeEscaped(search)
-            conditions.append(
-                """
-                (p.email ILIKE '%' || \(pattern) || '%' OR p.first_name ILIKE '%' || \(pattern) || '%' OR p.last_name ILIKE '%' || \(pattern) || '%'
-                OR p.username ILIKE '%' || \(pattern) || '%' OR p.phone ILIKE '%' || \(pattern) || '%')
-                """)
+            conditions.append(.contains(search, in: "p.email", "p.first_name", "p.last_name", "p.username", "p.phone"))
         }
         let select: SQLFragment = """
             SELECT p.user_id, p.email, p.phone, p.username, p.first_name, p.last_name, p.type, p.status, m.added_at

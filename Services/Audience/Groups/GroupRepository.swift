@@ -38,11 +38,10 @@ struct GroupRepository: Sendable {
         if case .string(let category) = query.filter("category") { conditions.append("category = \(category)") }
         if case .strings(let tags) = query.filter("tags") { conditions.append("tags && \(tags)::text[]") }
         if case .string(let name) = query.filter("name") {
-            conditions.append("name ILIKE '%' || \(AttributeDefinitionRepository.likeEscaped(name)) || '%'")
+            conditions.append(.contains(name, in: "name"))
         }
         if let search = query.search {
-            let pattern = AttributeDefinitionRepository.likeEscaped(search)
-            conditions.append("(name ILIKE '%' || \(pattern) || '%' OR description ILIKE '%' || \(pattern) || '%')")
+            conditions.append(.contains(search, in: "name", "description"))
         }
         if let userID {
             conditions.append("id IN (SELECT group_id FROM group_members WHERE application_id = \(applicationID) AND user_id = \(userID))")
@@ -78,9 +77,7 @@ struct GroupRepository: Sendable {
         try await self.client.withTransaction(logger: logger) { connection in
             guard var group = try await self.find(reference, applicationID: applicationID, on: connection, lock: true, logger: logger)
             else { return nil }
-            if let requiredVersion, requiredVersion != group.version {
-                throw Problem.preconditionFailed("The group changed since it was read (now version \(group.version)); read it again and retry.")
-            }
+            try EntityTag.check(required: requiredVersion, current: group.version)
             try change(&group)
             let update: SQLFragment = """
                 UPDATE groups SET name = \(group.name), description = \(group.description), category = \(group.category),

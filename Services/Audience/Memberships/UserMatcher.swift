@@ -6,7 +6,7 @@ import RosterRuntime
 
 /// How a row of an upload names its user: by id, email or phone.
 struct UserKey: Hashable, Sendable {
-    enum Field: String, Sendable, CaseIterable {
+    enum Field: String, Sendable {
         case userId, email, phone
     }
 

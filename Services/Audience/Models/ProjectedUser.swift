@@ -1,29 +1,21 @@
 import Foundation
 import RosterProtocol
 
-/// A user as audience knows it, with the version of the last event applied.
+/// A user as audience knows it: the snapshot of the last event applied, its version, and
+/// when it was applied. Encoded flat (the snapshot's fields, then `version`, `projectedAt`).
 struct ProjectedUser: Encodable, Sendable {
-    var id: EntityID
-    var email: String?
-    var phone: String?
-    var username: String?
-    var firstName: String?
-    var lastName: String?
-    var type: String
-    var status: String
-    var language: String?
-    var timezone: String?
-    var country: String?
-    var city: String?
-    var department: String?
-    var sex: String?
-    var birthDate: String?
-    var emailVerified: Bool
-    var phoneVerified: Bool
-    var lastLoginAt: Date?
-    var lastActivityAt: Date?
+    var snapshot: UserSnapshot
     var version: Int64
-    var createdAt: Date
-    var updatedAt: Date
     var projectedAt: Date
+
+    var id: EntityID { self.snapshot.id }
+
+    enum CodingKeys: String, CodingKey { case version, projectedAt }
+
+    func encode(to encoder: any Encoder) throws {
+        try self.snapshot.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(self.version, forKey: .version)
+        try container.encode(self.projectedAt, forKey: .projectedAt)
+    }
 }

@@ -39,10 +39,16 @@ struct UserProjectionRepository: Sendable {
             "DELETE FROM user_projection WHERE application_id = \(applicationID) AND user_id = \(userID)", logger: logger)
     }
 
-    /// Whether the projection knows the user (in the application).
-    func exists(_ userID: EntityID, applicationID: EntityID, logger: Logger) async throws -> Bool {
+    /// Throws 404 unless the projection knows the user (in the application).
+    func requireUser(_ userID: EntityID, applicationID: EntityID, logger: Logger) async throws {
         let select: SQLFragment = "SELECT 1 FROM user_projection WHERE application_id = \(applicationID) AND user_id = \(userID)"
-        return try await !self.client.query(select.query(), logger: logger).collect().isEmpty
+        guard try await !self.client.query(select.query(), logger: logger).collect().isEmpty else {
+            throw Self.unknownUser(userID)
+        }
+    }
+
+    static func unknownUser(_ id: EntityID) -> Problem {
+        .notFound("No user \(id) in this application's audience.")
     }
 
     func find(_ userID: EntityID, applicationID: EntityID, logger: Logger) async throws -> ProjectedUser? {
@@ -55,24 +61,25 @@ struct UserProjectionRepository: Sendable {
 
     /// The columns `user(from:)` reads, of the projection aliased `p`.
     static let columns: SQLFragment = """
-        p.user_id, p.email, p.phone, p.username, p.first_name, p.last_name, p.type, p.status, p.language, p.timezone, p.country, \
-        p.city, p.department, p.sex, to_char(p.birth_date, 'YYYY-MM-DD'), p.email_verified, p.phone_verified, p.last_login_at, \
-        p.last_activity_at, p.version, p.created_at, p.updated_at, p.projected_at
+        p.user_id, p.application_id, p.email, p.phone, p.username, p.first_name, p.last_name, p.type, p.status, p.language, \
+        p.timezone, p.country, p.city, p.department, p.sex, to_char(p.birth_date, 'YYYY-MM-DD'), p.email_verified, \
+        p.phone_verified, p.last_login_at, p.last_activity_at, p.version, p.created_at, p.updated_at, p.projected_at
         """
 
     static func user(from row: PostgresRow) throws -> ProjectedUser {
         let (
-            id, email, phone, username, firstName, lastName, type, status, language, timezone, country, city, department, sex,
-            birthDate, emailVerified, phoneVerified, lastLoginAt, lastActivityAt, version, createdAt, updatedAt, projectedAt
+            id, applicationID, email, phone, username, firstName, lastName, type, status, language, timezone, country, city, department,
+            sex, birthDate, emailVerified, phoneVerified, lastLoginAt, lastActivityAt, version, createdAt, updatedAt, projectedAt
         ) = try row.decode(
             (
-                EntityID, String?, String?, String?, String?, String?, String, String, String?, String?, String?, String?, String?,
-                String?, String?, Bool, Bool, Date?, Date?, Int64, Date, Date, Date
+                EntityID, EntityID, String?, String?, String?, String?, String?, String, String, String?, String?, String?, String?,
+                String?, String?, String?, Bool, Bool, Date?, Date?, Int64, Date, Date, Date
             ).self)
-        return ProjectedUser(
-            id: id, email: email, phone: phone, username: username, firstName: firstName, lastName: lastName, type: type,
-            status: status, language: language, timezone: timezone, country: country, city: city, department: department, sex: sex,
-            birthDate: birthDate, emailVerified: emailVerified, phoneVerified: phoneVerified, lastLoginAt: lastLoginAt,
-            lastActivityAt: lastActivityAt, version: version, createdAt: createdAt, updatedAt: updatedAt, projectedAt: projectedAt)
+        let snapshot = UserSnapshot(
+            id: id, applicationId: applicationID, email: email, phone: phone, username: username, firstName: firstName,
+            lastName: lastName, type: type, status: status, language: language, timezone: timezone, country: country, city: city,
+            department: department, sex: sex, birthDate: birthDate, emailVerified: emailVerified, phoneVerified: phoneVerified,
+            lastLoginAt: lastLoginAt, lastActivityAt: lastActivityAt, createdAt: createdAt, updatedAt: updatedAt)
+        return ProjectedUser(snapshot: snapshot, version: version, projectedAt: projectedAt)
     }
 }

@@ -17,8 +17,8 @@ struct AudienceUserHit: Encodable, Sendable, KeysetPageable {
     func sortValue(for field: String) -> String? {
         switch field {
         case "id": self.user.id.description
-        case "createdAt": RosterJSON.formatTimestamp(self.user.createdAt)
-        case "updatedAt": RosterJSON.formatTimestamp(self.user.updatedAt)
+        case "createdAt": RosterJSON.formatTimestamp(self.user.snapshot.createdAt)
+        case "updatedAt": RosterJSON.formatTimestamp(self.user.snapshot.updatedAt)
         default: self.attributeSortValue
         }
     }

@@ -25,7 +25,7 @@ struct TagRepository: Sendable {
         if case .string(let category) = query.filter("category") { conditions.append("category = \(category)") }
         if case .boolean(let flag) = query.filter("isSystem") { conditions.append("is_system = \(flag)") }
         if let search = query.search {
-            conditions.append("name ILIKE '%' || \(AttributeDefinitionRepository.likeEscaped(search)) || '%'")
+            conditions.append(.contains(search, in: "name"))
         }
         if let userID {
             conditions.append("id IN (SELECT tag_id FROM user_tags WHERE application_id = \(applicationID) AND user_id = \(userID))")

@@ -49,7 +49,7 @@ struct SignInService: Sendable {
     /// User id and seed-003 login token.
     func signIn(userID: EntityID, token: String, applicationID: EntityID, origin: Origin, cookie: Bool, logger: Logger) async throws -> Issued {
         try await self.admit(applicationID: applicationID, origin: origin, logger: logger)
-        let subjects = [LockoutRepository.Subject.account(user: userID, typed: ""), .address(origin.address)]
+        let subjects = [self.lockouts.account(user: userID, typed: ""), .address(origin.address)]
         let user: User? = try await self.guarded(subjects, applicationID: applicationID, logger: logger) {
             guard let (user, hash) = try await self.users.loginToken(of: userID, applicationID: applicationID, logger: logger),
                 let hash, SecretToken.matches(token, hash: hash)
@@ -69,7 +69,7 @@ struct SignInService: Sendable {
     /// Checks the current password of a signed-in user (before a password change), counted
     /// against the same lockouts as sign-ins.
     func checkPassword(of user: User, _ password: String, origin: Origin, logger: Logger) async throws -> Bool {
-        let subjects = [LockoutRepository.Subject.account(user: user.id, typed: ""), .address(origin.address)]
+        let subjects = [self.lockouts.account(user: user.id, typed: ""), .address(origin.address)]
         let hash = try await self.users.passwordHash(of: user.id, applicationID: user.applicationID, logger: logger)
         let matched: User? = try await self.guarded(subjects, applicationID: user.applicationID, logger: logger) {
             try await self.hasher.verify(password, against: hash) ? user : nil
@@ -84,13 +84,14 @@ struct SignInService: Sendable {
     {
         try await self.admit(applicationID: applicationID, origin: origin, logger: logger)
         let found = try await self.users.credentials(identifier: identifier, applicationID: applicationID, logger: logger)
-        let subjects = [LockoutRepository.Subject.account(user: found?.0.id, typed: identifier), .address(origin.address)]
+        let subjects = [self.lockouts.account(user: found?.0.id, typed: identifier), .address(origin.address)]
         let user: User? = try await self.guarded(subjects, applicationID: applicationID, logger: logger) {
             try await self.hasher.verify(password, against: found?.1) ? found?.0 : nil
         }
         guard let user else { return nil }
         try self.checkStatus(user)
-        let rehash = try await found?.1.flatMap { self.hasher.needsRehash($0) ? password : nil }.asyncMap { try await self.hasher.hash($0) }
+        var rehash: String?
+        if let hash = found?.1, self.hasher.needsRehash(hash) { rehash = try await self.hasher.hash(password) }
         return (user, rehash)
     }
 
@@ -113,7 +114,8 @@ struct SignInService: Sendable {
         do {
             user = try await check()
         } catch {
-            try? await self.lockouts.failed(subjects, applicationID: applicationID, logger: logger)
+            // The check could not run (hashing busy, database down): not a failed sign-in.
+            try? await self.lockouts.released(subjects, applicationID: applicationID, logger: logger)
             throw error
         }
         if user == nil {

@@ -33,7 +33,7 @@ struct Preferences: Codable, Sendable, Equatable {
         var copy = self
         copy.language = UserRules.language(self.language, errors: &errors)
         for (field, values) in [("categories", self.categories), ("networks", self.networks)] {
-            if values.count > 50 || values.contains(where: { $0.isEmpty || $0.count > 50 }) {
+            if values.count > 50 || values.contains(where: { $0.isEmpty || $0.count > 50 || $0.contains("\u{0}") }) {
                 errors.append(.init(field: field, code: "invalid_value", message: "at most 50 entries of 1 to 50 characters"))
             }
         }

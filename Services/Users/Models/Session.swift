@@ -18,7 +18,6 @@ struct Session: Encodable, Sendable, KeysetPageable {
     /// Whether it is the session of the request that listed it.
     var current: Bool = false
 
-    var isActive: Bool { self.revokedAt == nil && self.expiresAt > Date() }
 
     func sortValue(for field: String) -> String? {
         field == "createdAt" ? RosterJSON.formatTimestamp(self.createdAt) : nil

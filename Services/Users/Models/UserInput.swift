@@ -26,12 +26,10 @@ struct UserInput: Decodable, Sendable {
     var phoneVerified: PatchField<Bool> = .absent
     var password: PatchField<String> = .absent
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
+    enum CodingKeys: String, CodingKey {
         case email, phone, username, firstName, lastName, profileImage, language, timezone, country, city, department, sex,
             birthDate, type, status, emailVerified, phoneVerified, password
     }
-
-    init() {}
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)

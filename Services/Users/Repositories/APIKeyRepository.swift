@@ -55,16 +55,9 @@ struct APIKeyRepository: Sendable {
         if case .boolean(let revoked) = query.filter("revoked") {
             conditions.append(revoked ? "revoked_at IS NOT NULL" : "revoked_at IS NULL")
         }
-        let filtered = SQLFragment.all(conditions)
-        let select: SQLFragment = """
-            SELECT id, name, prefix, scope, created_at, last_used_at, revoked_at FROM api_keys
-            WHERE \(filtered) AND \(try query.keysetCondition(Self.listSpec))
-            \(query.orderClause(Self.listSpec)) \(query.pageClause)
-            """
-        let records = try await Self.decode(self.client.query(select.query(), logger: logger))
-        let count: SQLFragment = "SELECT count(*) FROM api_keys WHERE \(filtered)"
-        let total = try await self.client.query(count.query(), logger: logger).decode(Int.self).first(where: { _ in true }) ?? 0
-        return query.page(from: records, total: total)
+        return try await query.load(
+            "id, name, prefix, scope, created_at, last_used_at, revoked_at", from: "api_keys", where: conditions, spec: Self.listSpec,
+            client: self.client, logger: logger, decode: Self.decode)
     }
 
     /// Revokes a key of the application; `nil` when there is no such key. A superuser key can

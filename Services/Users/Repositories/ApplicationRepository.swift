@@ -96,15 +96,9 @@ struct ApplicationRepository: Sendable {
     func list(_ query: ListQuery, logger: Logger) async throws -> ListPage<Record> {
         var conditions: [SQLFragment] = []
         if case .string(let status) = query.filter("status") { conditions.append("status = \(status)") }
-        let filtered = SQLFragment.all(conditions)
-        let select: SQLFragment = """
-            SELECT \(Self.columns) FROM applications WHERE \(filtered) AND \(try query.keysetCondition(Self.listSpec))
-            \(query.orderClause(Self.listSpec)) \(query.pageClause)
-            """
-        let records = try await Self.decode(self.client.query(select.query(), logger: logger))
-        let count: SQLFragment = "SELECT count(*) FROM applications WHERE \(filtered)"
-        let total = try await self.client.query(count.query(), logger: logger).decode(Int.self).first(where: { _ in true }) ?? 0
-        return query.page(from: records, total: total)
+        return try await query.load(
+            Self.columns, from: "applications", where: conditions, spec: Self.listSpec, client: self.client, logger: logger,
+            decode: Self.decode)
     }
 
     static func decode(_ rows: PostgresRowSequence) async throws -> [Record] {

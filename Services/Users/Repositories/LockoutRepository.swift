@@ -20,6 +20,22 @@ struct LockoutRepository: Sendable {
     let addressThreshold: Int
     let baseSeconds: Int
     let maxSeconds: Int
+    /// Keys the hash of names no account has (derived from the service secret), so a name
+    /// typed by mistake (say, a password) cannot be found again from its record by guessing.
+    let nameKey: SymmetricKey
+
+    /// The subject of a sign-in: the matched user, or a keyed hash of the name typed (which
+    /// might be a password typed in the wrong field, so it is never stored as is).
+    func account(user: EntityID?, typed: String) -> Subject {
+        if let user { return Subject(kind: .account, name: "user:\(user)") }
+        let mac = HMAC<SHA256>.authenticationCode(for: Data(typed.lowercased().utf8), using: self.nameKey)
+        return Subject(kind: .account, name: "name:" + Data(mac).prefix(12).map { String(format: "%02x", $0) }.joined())
+    }
+
+    /// Releases reservations without counting anything (the check itself failed, not the credentials).
+    func released(_ subjects: [Subject], applicationID: EntityID, logger: Logger) async throws {
+        for subject in subjects { try await self.release(subject, applicationID: applicationID, logger: logger) }
+    }
 
     func threshold(of kind: Kind) -> Int {
         kind == .account ? self.accountThreshold : self.addressThreshold
@@ -35,14 +51,6 @@ struct LockoutRepository: Sendable {
     struct Subject: Sendable {
         var kind: Kind
         var name: String
-
-        /// The subject of a sign-in: the matched user, or a hash of the name typed (which
-        /// might be a password typed in the wrong field, so it is never stored as is).
-        static func account(user: EntityID?, typed: String) -> Subject {
-            if let user { return Subject(kind: .account, name: "user:\(user)") }
-            let digest = SHA256.hash(data: Data(typed.lowercased().utf8))
-            return Subject(kind: .account, name: "name:" + digest.prefix(12).map { String(format: "%02x", $0) }.joined())
-        }
 
         static func address(_ address: String) -> Subject { Subject(kind: .address, name: address) }
     }
@@ -144,21 +152,14 @@ struct LockoutRepository: Sendable {
         if case .boolean(let locked) = query.filter("locked") {
             conditions.append(locked ? "locked_until > now()" : "(locked_until IS NULL OR locked_until <= now())")
         }
-        let filtered = SQLFragment.all(conditions)
-        let select: SQLFragment = """
-            SELECT id, kind, subject, failures, last_failure_at, locked_until FROM login_failures
-            WHERE \(filtered) AND \(try query.keysetCondition(Self.listSpec))
-            \(query.orderClause(Self.listSpec)) \(query.pageClause)
-            """
-        var items: [Lockout] = []
-        for try await (id, kind, subject, failures, last, locked) in try await self.client.query(select.query(), logger: logger).decode(
-            (EntityID, String, String, Int, Date, Date?).self)
-        {
-            items.append(Lockout(id: id, kind: kind, subject: subject, failures: failures, lastFailureAt: last, lockedUntil: locked))
-        }
-        let count: SQLFragment = "SELECT count(*) FROM login_failures WHERE \(filtered)"
-        let total = try await self.client.query(count.query(), logger: logger).decode(Int.self).first(where: { _ in true }) ?? 0
-        return query.page(from: items, total: total)
+        return try await query.load(
+            "id, kind, subject, failures, last_failure_at, locked_until", from: "login_failures", where: conditions, spec: Self.listSpec,
+            client: self.client, logger: logger,
+            decode: { rows in
+                try await rows.decode((EntityID, String, String, Int, Date, Date?).self).array().map {
+                    Lockout(id: $0.0, kind: $0.1, subject: $0.2, failures: $0.3, lastFailureAt: $0.4, lockedUntil: $0.5)
+                }
+            })
     }
 
     /// Clears a lock and its failures; `false` when there is no such record.

@@ -143,22 +143,19 @@ struct SessionRepository: Sendable {
         if case .boolean(let active) = query.filter("active") {
             conditions.append(active ? "revoked_at IS NULL AND expires_at > now()" : "(revoked_at IS NOT NULL OR expires_at <= now())")
         }
-        let filtered = SQLFragment.all(conditions)
-        let select: SQLFragment = """
-            SELECT \(Self.columns) FROM sessions WHERE \(filtered) AND \(try query.keysetCondition(Self.listSpec))
-            \(query.orderClause(Self.listSpec)) \(query.pageClause)
-            """
-        var sessions: [Session] = []
-        for try await (id, user, created, used, expires, revoked, reason, agent, ip, cookie) in try await self.client.query(
-            select.query(), logger: logger
-        ).decode((EntityID, EntityID, Date, Date, Date, Date?, String?, String?, String?, Bool).self) {
-            sessions.append(
-                Session(
-                    id: id, userId: user, createdAt: created, lastUsedAt: used, expiresAt: expires, revokedAt: revoked,
-                    revokedReason: reason, userAgent: agent, ip: ip, cookie: cookie, current: id == current))
-        }
-        let count: SQLFragment = "SELECT count(*) FROM sessions WHERE \(filtered)"
-        let total = try await self.client.query(count.query(), logger: logger).decode(Int.self).first(where: { _ in true }) ?? 0
-        return query.page(from: sessions, total: total)
+        return try await query.load(
+            Self.columns, from: "sessions", where: conditions, spec: Self.listSpec, client: self.client, logger: logger,
+            decode: { rows in
+                var sessions: [Session] = []
+                for try await (id, user, created, used, expires, revoked, reason, agent, ip, cookie) in rows.decode(
+                    (EntityID, EntityID, Date, Date, Date, Date?, String?, String?, String?, Bool).self)
+                {
+                    sessions.append(
+                        Session(
+                            id: id, userId: user, createdAt: created, lastUsedAt: used, expiresAt: expires, revokedAt: revoked,
+                            revokedReason: reason, userAgent: agent, ip: ip, cookie: cookie, current: id == current))
+                }
+                return sessions
+            })
     }
 }

@@ -28,7 +28,7 @@ public enum DatabaseErrorMapping {
             return Problem(status: 422, code: "validation_error", title: "Validation failed", detail: "A value breaks a rule of this resource.")
         case "22001", "54000":
             return Problem(status: 422, code: "value_too_long", title: "Validation failed", detail: "A value is longer than allowed.")
-        case "22P02", "22007", "22008", "22003", "22021":
+        case "22P02", "22P05", "22007", "22008", "22003", "22021":
             return .badRequest("A value has the wrong format or is out of range.")
         case "40001", "40P01", "55P03":
             return .unavailable("The change collided with a concurrent one; retry it.")

@@ -23,9 +23,9 @@ public enum EntityTag {
         return version
     }
 
-    /// Throws 412 when the request requires another version than `current`.
-    public static func check(_ request: Request, current: Int) throws {
-        if let required = try self.requiredVersion(request), required != current {
+    /// Throws 412 when `required` (from `requiredVersion`) is set and is not `current`.
+    public static func check(required: Int?, current: Int) throws {
+        if let required, required != current {
             throw Problem.preconditionFailed("The resource changed since it was read (now version \(current)); read it again and retry.")
         }
     }

@@ -14,6 +14,8 @@ public struct RequestContextMiddleware: RouterMiddleware {
     let bulkEndpoints: Set<String>
     /// The body limit of `/internal/*` routes, which only services can reach.
     static let internalBodyLimit = 32 << 20
+    /// The body limit of JSON bulk requests (100,000 ids or rows fit in about 8 MiB).
+    static let bulkJSONLimit = 16 << 20
 
     public init(bodyLimit: Int, uploadLimit: Int? = nil, bulkEndpoints: Set<String> = []) {
         self.bodyLimit = bodyLimit
@@ -26,9 +28,11 @@ public struct RequestContextMiddleware: RouterMiddleware {
         let path = request.uri.path
         // Event batches between services may be larger than any public request.
         if path.hasPrefix("/internal/") { return max(self.uploadLimit, Self.internalBodyLimit) }
-        let mediaType = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
-        if mediaType == "text/csv" { return self.uploadLimit }
-        if let last = path.split(separator: "/").last, self.bulkEndpoints.contains(String(last)) { return self.uploadLimit }
+        // CSV is streamed to a file; a JSON body is held whole, so bulk JSON gets less room.
+        if CSVUpload.isCSV(request) { return self.uploadLimit }
+        if let last = path.split(separator: "/").last, self.bulkEndpoints.contains(String(last)) {
+            return min(self.uploadLimit, Self.bulkJSONLimit)
+        }
         return self.bodyLimit
     }
 

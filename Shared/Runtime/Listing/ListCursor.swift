@@ -28,7 +28,8 @@ public struct ListCursor: Codable, Sendable, Equatable {
 
     /// Decodes a cursor; `nil` when it is not one of ours.
     public static func decode(_ text: String) -> ListCursor? {
-        guard text.utf8.count <= 2048 else { return nil }
+        // Room for a sort value of 2,000 bytes (a string attribute) in base64, and the rest.
+        guard text.utf8.count <= 4096 else { return nil }
         guard let data = Base64URL.decode(text) else { return nil }
         return try? JSONDecoder().decode(ListCursor.self, from: data)
     }

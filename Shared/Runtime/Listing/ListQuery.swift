@@ -32,7 +32,6 @@ public enum FilterValue: Sendable, Equatable {
     case string(String)
     case boolean(Bool)
     case integer(Int)
-    case number(Double)
     case id(EntityID)
     case timestamp(Date)
     case strings([String])

@@ -193,13 +193,6 @@ public enum ListQueryParser {
         case (.integer, .string(let text)):
             guard let number = Int(text) else { throw Self.invalid(parameter, "must be a whole number") }
             return .integer(number)
-        case (.number, .integer(let number)):
-            return .number(Double(number))
-        case (.number, .number(let number)):
-            return .number(number)
-        case (.number, .string(let text)):
-            guard let number = Double(text), number.isFinite else { throw Self.invalid(parameter, "must be a number") }
-            return .number(number)
         case (.id, .string(let text)):
             guard let id = EntityID(text) else { throw Self.invalid(parameter, "must be an id (UUID)") }
             return .id(id)

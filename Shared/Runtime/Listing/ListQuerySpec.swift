@@ -16,7 +16,9 @@ public struct ListQuerySpec: Sendable {
 
     /// The type of a sort key or filter value.
     public enum ValueType: Sendable, Equatable {
-        case string, boolean, integer, number, id, timestamp
+        case string, boolean, integer, id, timestamp
+        /// A sort key only (attribute values); no filter is declared with it.
+        case number
         /// One of the listed strings.
         case choice([String])
         /// Several strings, as a JSON array or comma-separated.

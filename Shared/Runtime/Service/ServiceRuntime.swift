@@ -87,8 +87,9 @@ public final class ServiceRuntime: Sendable {
 
     /// A router with the runtime's middleware and operational routes; the service adds its own.
     ///
-    /// Requests to paths whose last segment is in `bulkEndpoints`, and CSV uploads, may carry
-    /// bodies up to `http.maxUploadBytes`; all others up to `http.maxBodyBytes`.
+    /// CSV uploads may carry bodies up to `http.maxUploadBytes`; JSON requests to paths whose
+    /// last segment is in `bulkEndpoints` up to 16 MiB (or that, if smaller); all others up to
+    /// `http.maxBodyBytes`.
     public func makeRouter(bulkEndpoints: Set<String> = []) -> Router<RosterRequestContext> {
         let router = Router(context: RosterRequestContext.self)
         router.add(
