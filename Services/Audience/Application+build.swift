@@ -2,15 +2,19 @@ import Foundation
 import RosterRuntime
 
 /// Wires the audience service: the user projection fed by events, attributes, tags, groups,
-/// their bulk jobs, and the search over all of them.
+/// segments and their rules, the bulk and recalculation jobs, and the search over all of them.
 func buildPlan(_ runtime: ServiceRuntime) async throws -> ServicePlan {
     let configuration = try AudienceConfiguration(reader: runtime.settings)
     let client = runtime.postgres
+    // Audience announces membership changes of dynamic groups and segments; no service subscribes yet.
+    let outbox = Outbox(source: .audience, routes: [])
+    let members = RuleMembers(outbox: outbox)
     let projection = UserProjectionRepository(client: client)
     let definitions = AttributeDefinitionRepository(client: client, jobs: runtime.jobs)
-    let values = AttributeValueRepository(client: client, sealer: configuration.sealer)
+    let values = AttributeValueRepository(client: client, sealer: configuration.sealer, members: members)
     let tags = TagRepository(client: client)
-    let groups = GroupRepository(client: client)
+    let groups = GroupRepository(client: client, jobs: runtime.jobs)
+    let rules = RuleService(client: client, jobs: runtime.jobs, members: members)
 
     let router = runtime.makeRouter(bulkEndpoints: ["add-users", "remove-users", "assign", "unassign", "user-attributes"])
     let api = router.group("api/v1").add(middleware: runtime.makeAuthentication())
@@ -22,19 +26,22 @@ func buildPlan(_ runtime: ServiceRuntime) async throws -> ServicePlan {
     UserAttributeController(definitions: definitions, values: values, projection: projection)
         .register(admin: api.group("users/:user/attributes"), me: api.group("me/attributes"))
     BulkAttributeController(definitions: definitions, jobs: runtime.jobs, sealer: configuration.sealer).register(on: api.group("user-attributes"))
-    TagController(tags: tags, projection: projection)
+    TagController(tags: tags, projection: projection, rules: rules)
         .register(tags: api.group("tags"), stats: api.group("tags-stats"), user: api.group("users/:user/tags"))
-    GroupController(groups: groups, jobs: runtime.jobs, projection: projection)
+    GroupController(groups: groups, jobs: runtime.jobs, projection: projection, rules: rules)
         .register(groups: api.group("groups"), stats: api.group("groups-stats"), user: api.group("users/:user/groups"))
+    SegmentController(segments: SegmentRepository(client: client, jobs: runtime.jobs), rules: rules).register(on: api.group("segments"))
     AudienceInternalController(lookups: AudienceLookupRepository(client: client, definitions: definitions), search: search)
         .register(on: runtime.internalGroup(router))
     return ServicePlan(
         router: router,
         resources: try ServicePlan.resources(in: .module),
-        consumer: UserEventConsumer(projection: projection),
+        outbox: outbox,
+        consumer: UserEventConsumer(projection: projection, members: members),
         jobHandlers: [
             AttributeIndexJob(client: client),
             BulkAttributeJob(client: client, definitions: definitions, values: values),
             GroupRecountJob(groups: groups),
+            RuleRecalculationJob(client: client, members: members),
         ])
 }

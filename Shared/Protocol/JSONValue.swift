@@ -40,7 +40,6 @@ public enum JSONValue: Codable, Sendable, Equatable {
         }
     }
 
-    /// The string inside, or `nil` for any other kind of value.
     /// The value of `key` when this is an object.
     public func objectField(_ key: String) -> JSONValue? {
         if case .object(let object) = self { return object[key] }
@@ -53,6 +52,7 @@ public enum JSONValue: Codable, Sendable, Equatable {
         return nil
     }
 
+    /// The string inside, or `nil` for any other kind of value.
     public var stringValue: String? {
         if case .string(let value) = self { return value }
         return nil

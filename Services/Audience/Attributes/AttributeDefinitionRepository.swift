@@ -8,6 +8,8 @@ import RosterRuntime
 struct AttributeDefinitionRepository: Sendable {
     let client: PostgresClient
     let jobs: JobQueue
+    /// Catalogs for the search; every change below makes it forget the application.
+    let catalogCache = AttributeCatalogCache()
 
     static let listSpec = ListQuerySpec(
         sortFields: [
@@ -59,6 +61,13 @@ struct AttributeDefinitionRepository: Sendable {
         return Dictionary(definitions.map { ($0.slug, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
+    /// `all`, as of at most `AttributeCatalogCache.lifetime` ago.
+    func cachedAll(applicationID: EntityID, logger: Logger) async throws -> [String: AttributeDefinition] {
+        try await self.catalogCache.catalog(applicationID: applicationID) {
+            try await self.all(applicationID: applicationID, logger: logger)
+        }
+    }
+
     /// A definition by id or slug.
     func find(_ reference: String, applicationID: EntityID, logger: Logger) async throws -> AttributeDefinition? {
         let select: SQLFragment = "SELECT \(Self.columns) FROM attribute_definitions WHERE \(Self.matching(reference, applicationID))"
@@ -66,7 +75,8 @@ struct AttributeDefinitionRepository: Sendable {
     }
 
     func create(_ definition: AttributeDefinition, logger: Logger) async throws -> AttributeDefinition {
-        try await self.translatingConflicts {
+        defer { self.catalogCache.forget(applicationID: definition.applicationID) }
+        return try await self.translatingConflicts {
             try await self.client.withTransaction(logger: logger) { connection in
                 var definition = definition
                 definition.indexState = definition.searchable ? "building" : "none"
@@ -95,7 +105,8 @@ struct AttributeDefinitionRepository: Sendable {
         _ reference: String, applicationID: EntityID, requiredVersion: Int?, logger: Logger,
         change: @Sendable (inout AttributeDefinition) throws -> Void
     ) async throws -> AttributeDefinition? {
-        try await self.client.withTransaction(logger: logger) { connection in
+        defer { self.catalogCache.forget(applicationID: applicationID) }
+        return try await self.client.withTransaction(logger: logger) { connection in
             let select: SQLFragment = """
                 SELECT \(Self.columns) FROM attribute_definitions WHERE \(Self.matching(reference, applicationID)) FOR UPDATE
                 """
@@ -132,7 +143,8 @@ struct AttributeDefinitionRepository: Sendable {
 
     /// Deletes a definition and its values; `false` when there is none. Locked ones are refused.
     func delete(_ reference: String, applicationID: EntityID, logger: Logger) async throws -> Bool {
-        try await self.client.withTransaction(logger: logger) { connection in
+        defer { self.catalogCache.forget(applicationID: applicationID) }
+        return try await self.client.withTransaction(logger: logger) { connection in
             let select: SQLFragment = """
                 SELECT \(Self.columns) FROM attribute_definitions WHERE \(Self.matching(reference, applicationID)) FOR UPDATE
                 """

@@ -4,10 +4,12 @@ import PostgresNIO
 import RosterProtocol
 import RosterRuntime
 
-/// User attribute values: single reads and writes, and the set-wise upsert of bulk jobs.
+/// User attribute values: single reads and writes, and the set-wise upsert of bulk jobs. Every
+/// write re-evaluates the users it touched against dynamic groups and segments in its transaction.
 struct AttributeValueRepository: Sendable {
     let client: PostgresClient
     let sealer: AttributeSealer
+    let members: RuleMembers
 
     /// One value to write: plain values keep their canonical JSON, encrypted ones are sealed here.
     struct Write: Sendable {
@@ -126,6 +128,7 @@ struct AttributeValueRepository: Sendable {
                 """
             for try await id in try await connection.query(insert.query(), logger: logger).decode(EntityID.self) { written.insert(id) }
         }
+        try await self.members.refreshAll(users: written.sorted(), applicationID: applicationID, on: connection, logger: logger)
         return Set(sorted.map(\.userID)).subtracting(written)
     }
 
@@ -158,6 +161,10 @@ struct AttributeValueRepository: Sendable {
             DELETE FROM attribute_values WHERE application_id = \(applicationID) AND user_id = \(userID) AND definition_id = \(definitionID)
             RETURNING user_id
             """
-        return try await !self.client.query(delete.query(), logger: logger).collect().isEmpty
+        return try await self.client.withTransaction(logger: logger) { connection in
+            guard try await !connection.query(delete.query(), logger: logger).collect().isEmpty else { return false }
+            try await self.members.refreshAll(users: [userID], applicationID: applicationID, on: connection, logger: logger)
+            return true
+        }
     }
 }

@@ -3,12 +3,14 @@ import Hummingbird
 import RosterProtocol
 import RosterRuntime
 
-/// `/api/v1/groups` and `/api/v1/users/{id}/groups` (seeds 000, 002): static groups, their
-/// members (by ids or a CSV upload), listings by label and category. `{id}` may be the uid.
+/// `/api/v1/groups` and `/api/v1/users/{id}/groups` (seeds 000, 002): static groups and their
+/// members (by ids or a CSV upload), dynamic groups (rules, recalculation, explain), listings
+/// by label and category. `{id}` may be the uid.
 struct GroupController: Sendable {
     let groups: GroupRepository
     let jobs: JobQueue
     let projection: UserProjectionRepository
+    let rules: RuleService
 
     func register(
         groups group: RouterGroup<RosterRequestContext>, stats: RouterGroup<RosterRequestContext>, user: RouterGroup<RosterRequestContext>
@@ -29,6 +31,8 @@ struct GroupController: Sendable {
         group.post(":id/remove-users", use: self.removeUsers)
         group.post(":id/import", use: self.importUsers)
         group.post(":id/refresh", use: self.refresh)
+        group.post(":id/recalculate", use: self.recalculate)
+        group.get(":id/explain", use: self.explain)
         user.get(use: self.userGroups)
     }
 
@@ -41,7 +45,8 @@ struct GroupController: Sendable {
 
     private static func newGroup(_ input: GroupInput) throws -> Group {
         var group = Group(
-            id: .generate(), uid: 0, name: "", description: nil, category: nil, tags: [], color: nil, type: "static", isDefault: false,
+            id: .generate(), uid: 0, name: "", description: nil, category: nil, tags: [], color: nil, type: "static", rule: nil,
+            isDefault: false,
             isActive: true, memberCount: 0, lastCalculated: nil, version: 1, createdAt: Date(), updatedAt: Date())
         try input.apply(to: &group, creating: true)
         return group
@@ -71,7 +76,8 @@ struct GroupController: Sendable {
             try await self.groups.client.withTransaction(logger: context.logger) { connection in
                 let inserted = try await self.groups.insert(group, applicationID: principal.applicationID, on: connection, logger: context.logger)
                 let report = try await CSVMembershipImport.run(
-                    upload, context: context, groupID: inserted.id, applicationID: principal.applicationID, on: connection)
+                    upload, context: context, groupID: inserted.id, applicationID: principal.applicationID, rules: self.rules.members,
+                    on: connection)
                 let created = try await self.groups.find(
                     inserted.id.description, applicationID: principal.applicationID, on: connection, logger: context.logger)!
                 return CreatedFromCSV(group: created, import: report)
@@ -96,6 +102,9 @@ struct GroupController: Sendable {
                 reference, applicationID: principal.applicationID, requiredVersion: required, logger: context.logger,
                 change: { try input.apply(to: &$0, creating: false) })
         else { throw Self.notFound(reference) }
+        if group.type == "static" {
+            try await self.rules.recalculateRules(testing: "groups", applicationID: principal.applicationID, logger: context.logger)
+        }
         return try EntityTag.json(group, version: group.version)
     }
 
@@ -105,15 +114,16 @@ struct GroupController: Sendable {
         guard try await self.groups.delete(reference, applicationID: principal.applicationID, logger: context.logger) else {
             throw Self.notFound(reference)
         }
+        try await self.rules.recalculateRules(testing: "groups", applicationID: principal.applicationID, logger: context.logger)
         return JSONResponses.noContent()
     }
 
     @Sendable func members(_ request: Request, context: RosterRequestContext) async throws -> Response {
         let principal = try context.requireStaff()
-        let paging = try GroupMemberPage.Request(request)
+        let paging = try MemberPage.Request(request)
         let group = try await self.group(context, applicationID: principal.applicationID)
-        let page = try await GroupMemberPage.load(
-            group: group, applicationID: principal.applicationID, request: paging, client: self.groups.client, logger: context.logger)
+        let page = try await MemberPage.load(
+            .groups, owner: group.id, total: group.memberCount, applicationID: principal.applicationID, request: paging, client: self.groups.client, logger: context.logger)
         return try JSONResponses.json(page)
     }
 
@@ -132,9 +142,11 @@ struct GroupController: Sendable {
         let change = try await self.groups.client.withTransaction(logger: context.logger) { connection in
             add
                 ? try await MembershipTable.groups.add(
-                    body.userIds, to: group.id, applicationID: principal.applicationID, on: connection, logger: context.logger)
+                    body.userIds, to: group.id, applicationID: principal.applicationID, rules: self.rules.members, on: connection,
+                    logger: context.logger)
                 : try await MembershipTable.groups.remove(
-                    body.userIds, from: group.id, applicationID: principal.applicationID, on: connection, logger: context.logger)
+                    body.userIds, from: group.id, applicationID: principal.applicationID, rules: self.rules.members, on: connection,
+                    logger: context.logger)
         }
         return try JSONResponses.json(change)
     }
@@ -145,7 +157,9 @@ struct GroupController: Sendable {
         let group = try await self.staticGroup(context, applicationID: principal.applicationID)
         let report = try await CSVUpload.receive(request, context: context) { upload in
             try await self.groups.client.withTransaction(logger: context.logger) { connection in
-                try await CSVMembershipImport.run(upload, context: context, groupID: group.id, applicationID: principal.applicationID, on: connection)
+                try await CSVMembershipImport.run(
+                    upload, context: context, groupID: group.id, applicationID: principal.applicationID, rules: self.rules.members,
+                    on: connection)
             }
         }
         return try JSONResponses.json(report)
@@ -159,6 +173,24 @@ struct GroupController: Sendable {
             kind: GroupRecountJob.kind, applicationID: principal.applicationID, payload: ["groupId": .string(group.id.description)],
             logger: context.logger)
         return try JSONResponses.json(job, status: .accepted, headers: [.location: "/api/v1/audience/jobs/\(job.id)"])
+    }
+
+    /// 202 with the job that recomputes a dynamic group's members from its rules (seeds 000, 002).
+    @Sendable func recalculate(_ request: Request, context: RosterRequestContext) async throws -> Response {
+        let principal = try context.requireAdmin()
+        let (group, rule) = try await self.dynamicGroup(context, applicationID: principal.applicationID)
+        let job = try await self.rules.recalculate(
+            RuleOwner(kind: .group, id: group.id, rule: rule), applicationID: principal.applicationID, logger: context.logger)
+        return try JSONResponses.json(job, status: .accepted, headers: [.location: "/api/v1/audience/jobs/\(job.id)"])
+    }
+
+    /// `?userId=`: why that user is or is not in a dynamic group.
+    @Sendable func explain(_ request: Request, context: RosterRequestContext) async throws -> Response {
+        let principal = try context.requireStaff()
+        let (_, rule) = try await self.dynamicGroup(context, applicationID: principal.applicationID)
+        let explanation = try await self.rules.explain(
+            rule, owner: nil, request: request, applicationID: principal.applicationID, logger: context.logger)
+        return try JSONResponses.json(explanation)
     }
 
     @Sendable func stats(_ request: Request, context: RosterRequestContext) async throws -> Response {
@@ -207,6 +239,15 @@ struct GroupController: Sendable {
             throw Problem.conflict("Group \(group.name) is dynamic; its rules decide its members.", code: "dynamic_group")
         }
         return group
+    }
+
+    /// The route's group, which must be dynamic, and its rule.
+    private func dynamicGroup(_ context: RosterRequestContext, applicationID: EntityID) async throws -> (Group, Rule) {
+        let group = try await self.group(context, applicationID: applicationID)
+        guard let rule = group.rule else {
+            throw Problem.conflict("Group \(group.name) is static; it has no rules to evaluate.", code: "static_group")
+        }
+        return (group, rule)
     }
 
     static func notFound(_ reference: String) -> Problem {

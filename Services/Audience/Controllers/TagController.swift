@@ -7,6 +7,7 @@ import RosterRuntime
 struct TagController: Sendable {
     let tags: TagRepository
     let projection: UserProjectionRepository
+    let rules: RuleService
 
     func register(tags group: RouterGroup<RosterRequestContext>, stats: RouterGroup<RosterRequestContext>, user: RouterGroup<RosterRequestContext>) {
         group.get(use: self.list)
@@ -57,6 +58,7 @@ struct TagController: Sendable {
             let tag = try await self.tags.update(
                 id, applicationID: principal.applicationID, logger: context.logger, change: { try input.apply(to: &$0, creating: false) })
         else { throw Self.notFound(id) }
+        try await self.rules.recalculateRules(testing: "tags", applicationID: principal.applicationID, logger: context.logger)
         return try JSONResponses.json(tag)
     }
 
@@ -64,6 +66,7 @@ struct TagController: Sendable {
         let principal = try context.requireAdmin()
         let id = try context.requireID("tag")
         guard try await self.tags.delete(id, applicationID: principal.applicationID, logger: context.logger) else { throw Self.notFound(id) }
+        try await self.rules.recalculateRules(testing: "tags", applicationID: principal.applicationID, logger: context.logger)
         return JSONResponses.noContent()
     }
 
@@ -89,6 +92,7 @@ struct TagController: Sendable {
         guard errors.isEmpty, let target else { throw Problem.validation("The merge request is not valid.", errors: errors) }
         let result = try await self.tags.merge(
             sources: Array(Set(sources)).sorted(), into: target, applicationID: principal.applicationID, logger: context.logger)
+        try await self.rules.recalculateRules(testing: "tags", applicationID: principal.applicationID, logger: context.logger)
         return try JSONResponses.json(result)
     }
 
@@ -106,9 +110,11 @@ struct TagController: Sendable {
         let body = try await request.decodeJSON(as: UserIDList.self, context: context)
         let change = try await self.tags.client.withTransaction(logger: context.logger) { connection in
             add
-                ? try await MembershipTable.tags.add(body.userIds, to: id, applicationID: principal.applicationID, on: connection, logger: context.logger)
+                ? try await MembershipTable.tags.add(
+                    body.userIds, to: id, applicationID: principal.applicationID, rules: self.rules.members, on: connection, logger: context.logger)
                 : try await MembershipTable.tags.remove(
-                    body.userIds, from: id, applicationID: principal.applicationID, on: connection, logger: context.logger)
+                    body.userIds, from: id, applicationID: principal.applicationID, rules: self.rules.members, on: connection,
+                    logger: context.logger)
         }
         return try JSONResponses.json(change)
     }

@@ -8,9 +8,12 @@ enum EventConsumerError: Error {
     case inconsistent(EntityID)
 }
 
-/// Applies the users service's `user.*` events to the projection.
+/// Applies the users service's `user.*` events to the projection, and re-evaluates the user
+/// against every dynamic group and segment in the same transaction, so their members stay
+/// current without periodic recalculation.
 struct UserEventConsumer: EventConsumer {
     let projection: UserProjectionRepository
+    let members: RuleMembers
 
     var eventTypes: Set<EventType> { [.userCreated, .userUpdated, .userDeleted] }
 
@@ -22,7 +25,9 @@ struct UserEventConsumer: EventConsumer {
                 throw EventConsumerError.inconsistent(event.id)
             }
             try await self.projection.upsert(snapshot, version: event.version ?? 0, on: connection, logger: logger)
+            try await self.members.refreshAll(users: [snapshot.id], applicationID: snapshot.applicationId, on: connection, logger: logger)
         case .userDeleted:
+            try await self.members.removeEverywhere(users: [event.subjectId], applicationID: event.applicationId, on: connection, logger: logger)
             try await self.projection.delete(event.subjectId, applicationID: event.applicationId, on: connection, logger: logger)
         default:
             break

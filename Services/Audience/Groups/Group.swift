@@ -2,8 +2,9 @@ import Foundation
 import RosterProtocol
 import RosterRuntime
 
-/// A group of users (seeds 000, 002). Static groups hold the users added to them; `uid` is a
-/// short numeric id for people and URLs.
+/// A group of users (seeds 000, 002). Static groups hold the users added to them; dynamic ones
+/// the users their `rules` match, kept current as users change. `uid` is a short numeric id
+/// for people and URLs.
 struct Group: Encodable, Sendable, KeysetPageable {
     var id: EntityID
     var uid: Int64
@@ -13,6 +14,8 @@ struct Group: Encodable, Sendable, KeysetPageable {
     var tags: [String]
     var color: String?
     var type: String
+    /// A dynamic group's rule; `nil` for a static group.
+    var rule: Rule?
     var isDefault: Bool
     var isActive: Bool
     /// Exact: the database keeps it in step with every membership change.
@@ -25,8 +28,8 @@ struct Group: Encodable, Sendable, KeysetPageable {
     var status: String { self.isActive ? "active" : "inactive" }
 
     enum CodingKeys: String, CodingKey {
-        case id, uid, name, description, category, tags, color, type, isDefault, isActive, status, memberCount, lastCalculated, version,
-            createdAt, updatedAt
+        case id, uid, name, description, category, tags, color, type, rules, isDefault, isActive, status, memberCount, lastCalculated,
+            version, createdAt, updatedAt
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -39,6 +42,7 @@ struct Group: Encodable, Sendable, KeysetPageable {
         try container.encode(self.tags, forKey: .tags)
         try container.encode(self.color, forKey: .color)
         try container.encode(self.type, forKey: .type)
+        try container.encodeIfPresent(self.rule, forKey: .rules)
         try container.encode(self.isDefault, forKey: .isDefault)
         try container.encode(self.isActive, forKey: .isActive)
         try container.encode(self.status, forKey: .status)
@@ -69,11 +73,12 @@ struct GroupInput: Decodable, Sendable {
     var tags: PatchField<[String]> = .absent
     var color: PatchField<String> = .absent
     var type: PatchField<String> = .absent
+    var rules: PatchField<JSONValue> = .absent
     var isDefault: PatchField<Bool> = .absent
     var isActive: PatchField<Bool> = .absent
     var status: PatchField<String> = .absent
 
-    enum CodingKeys: String, CodingKey { case name, description, category, tags, color, type, isDefault, isActive, status }
+    enum CodingKeys: String, CodingKey { case name, description, category, tags, color, type, rules, isDefault, isActive, status }
 
     init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
@@ -83,6 +88,7 @@ struct GroupInput: Decodable, Sendable {
         self.tags = try container.decodePatch([String].self, forKey: .tags)
         self.color = try container.decodePatch(String.self, forKey: .color)
         self.type = try container.decodePatch(String.self, forKey: .type)
+        self.rules = try container.decodePatch(JSONValue.self, forKey: .rules)
         self.isDefault = try container.decodePatch(Bool.self, forKey: .isDefault)
         self.isActive = try container.decodePatch(Bool.self, forKey: .isActive)
         self.status = try container.decodePatch(String.self, forKey: .status)
@@ -129,9 +135,28 @@ struct GroupInput: Decodable, Sendable {
         }
         switch self.type {
         case .absent: break
-        case .value("static"): group.type = "static"
+        case .value(let type) where creating && (type == "static" || type == "dynamic"): group.type = type
         case .value(let type) where !creating && type == group.type: break
-        default: errors.append(.init(field: "type", code: "invalid", message: "must be static (a group's type cannot change)"))
+        default:
+            errors.append(.init(field: "type", code: "invalid", message: creating ? "must be static or dynamic" : "cannot change once created"))
+        }
+        switch (self.rules, group.type) {
+        case (.absent, "dynamic") where creating:
+            errors.append(.init(field: "rules", code: "required", message: "a dynamic group needs rules: {criteria, logic}"))
+        case (.absent, _): break
+        case (.value(let json), "dynamic"):
+            // A partial object changes only the rule fields it names.
+            var merged = json
+            if case .object(let changes) = json, let rule = group.rule, let fields = try? rule.fields(replacedBy: changes) {
+                merged = .object(fields)
+            }
+            do {
+                group.rule = try Rule.parse(merged, path: "rules")
+            } catch {
+                errors += error.errors
+            }
+        case (.null, "dynamic"): errors.append(.init(field: "rules", code: "required", message: "a dynamic group cannot lose its rules"))
+        default: errors.append(.init(field: "rules", code: "invalid", message: "only dynamic groups have rules"))
         }
         if let flag = self.isDefault.value { group.isDefault = flag }
         if let flag = self.isActive.value { group.isActive = flag }

@@ -7,6 +7,7 @@ import RosterRuntime
 /// Groups, their members and the listings of seed 002 (tags, categories).
 struct GroupRepository: Sendable {
     let client: PostgresClient
+    let jobs: JobQueue
 
     static let listSpec = ListQuerySpec(
         sortFields: [
@@ -24,8 +25,8 @@ struct GroupRepository: Sendable {
         searchable: true)
 
     static let columns: SQLFragment = """
-        id, uid, name, description, category, tags, color, type, is_default, is_active, member_count, last_calculated, version, \
-        created_at, updated_at
+        id, uid, name, description, category, tags, color, type, rule::text, is_default, is_active, member_count, last_calculated, \
+        version, created_at, updated_at
         """
 
     func list(_ query: ListQuery, applicationID: EntityID, userID: EntityID? = nil, logger: Logger) async throws -> ListPage<Group> {
@@ -60,17 +61,29 @@ struct GroupRepository: Sendable {
         return try await Self.decode(self.client.query(select.query(), logger: logger)).first
     }
 
+    /// Inserts a group; a dynamic one's rule is checked first and its members' calculation queued.
     func insert(_ group: Group, applicationID: EntityID, on connection: PostgresConnection, logger: Logger) async throws -> Group {
+        if let rule = group.rule { try await RuleService.validate(rule, owner: nil, path: "rules", applicationID: applicationID, on: connection, logger: logger) }
         let insert: SQLFragment = """
-            INSERT INTO groups (application_id, id, name, description, category, tags, color, type, is_default, is_active)
+            INSERT INTO groups (application_id, id, name, description, category, tags, color, type, rule, is_default, is_active)
             VALUES (\(applicationID), \(group.id), \(group.name), \(group.description), \(group.category), \(group.tags), \(group.color),
-                \(group.type), \(group.isDefault), \(group.isActive))
+                \(group.type), \(try group.rule?.jsonText())::jsonb, \(group.isDefault), \(group.isActive))
             RETURNING \(Self.columns)
             """
-        return try await Self.decode(connection.query(insert.query(), logger: logger))[0]
+        let created = try await Self.decode(connection.query(insert.query(), logger: logger))[0]
+        try await self.recalculate(created, applicationID: applicationID, on: connection, logger: logger)
+        return created
     }
 
-    /// Changes a group under a row lock, checking `If-Match`; `nil` when unknown.
+    /// Queues the calculation of a dynamic group's members.
+    private func recalculate(_ group: Group, applicationID: EntityID, on connection: PostgresConnection, logger: Logger) async throws {
+        guard let rule = group.rule else { return }
+        try await RuleRecalculationJob.enqueue(
+            [RuleOwner(kind: .group, id: group.id, rule: rule)], applicationID: applicationID, jobs: self.jobs, on: connection, logger: logger)
+    }
+
+    /// Changes a group under a row lock, checking `If-Match`; `nil` when unknown. A dynamic
+    /// group's changed rule is checked and its members' recalculation queued.
     func update(
         _ reference: String, applicationID: EntityID, requiredVersion: Int?, logger: Logger, change: @Sendable (inout Group) throws -> Void
     ) async throws -> Group? {
@@ -78,14 +91,21 @@ struct GroupRepository: Sendable {
             guard var group = try await self.find(reference, applicationID: applicationID, on: connection, lock: true, logger: logger)
             else { return nil }
             try EntityTag.check(required: requiredVersion, current: group.version)
+            let before = group.rule
             try change(&group)
+            let ruleChanged = group.rule != before
+            if ruleChanged, let rule = group.rule {
+                try await RuleService.validate(rule, owner: nil, path: "rules", applicationID: applicationID, on: connection, logger: logger)
+            }
             let update: SQLFragment = """
                 UPDATE groups SET name = \(group.name), description = \(group.description), category = \(group.category),
-                    tags = \(group.tags), color = \(group.color), is_default = \(group.isDefault), is_active = \(group.isActive),
-                    version = version + 1, updated_at = now_ms()
+                    tags = \(group.tags), color = \(group.color), rule = \(try group.rule?.jsonText())::jsonb,
+                    is_default = \(group.isDefault), is_active = \(group.isActive), version = version + 1, updated_at = now_ms()
                 WHERE application_id = \(applicationID) AND id = \(group.id) RETURNING \(Self.columns)
                 """
-            return try await Self.decode(connection.query(update.query(), logger: logger)).first
+            let updated = try await Self.decode(connection.query(update.query(), logger: logger)).first
+            if ruleChanged, let updated { try await self.recalculate(updated, applicationID: applicationID, on: connection, logger: logger) }
+            return updated
         }
     }
 
@@ -213,13 +233,13 @@ struct GroupRepository: Sendable {
     static func decode(_ rows: PostgresRowSequence) async throws -> [Group] {
         var groups: [Group] = []
         for try await row in rows {
-            let (id, uid, name, description, category, tags, color, type, isDefault, isActive, members, calculated, version, created, updated) =
+            let (id, uid, name, description, category, tags, color, type, rule, isDefault, isActive, members, calculated, version, created, updated) =
                 try row.decode(
-                    (EntityID, Int64, String, String?, String?, [String], String?, String, Bool, Bool, Int64, Date?, Int, Date, Date).self)
+                    (EntityID, Int64, String, String?, String?, [String], String?, String, String?, Bool, Bool, Int64, Date?, Int, Date, Date).self)
             groups.append(
                 Group(
                     id: id, uid: uid, name: name, description: description, category: category, tags: tags, color: color, type: type,
-                    isDefault: isDefault, isActive: isActive, memberCount: members, lastCalculated: calculated, version: version,
+                    rule: try rule.map(RuleMembers.decodeRule), isDefault: isDefault, isActive: isActive, memberCount: members, lastCalculated: calculated, version: version,
                     createdAt: created, updatedAt: updated))
         }
         return groups

@@ -10,7 +10,8 @@ struct AudienceInternalController: Sendable {
 
     func register(on group: RouterGroup<RosterRequestContext>) {
         group.post("audience/lookup", use: self.lookup)
-        group.get("audience/groups/:id/member-ids", use: self.memberIDs)
+        group.get("audience/groups/:id/member-ids") { try await self.memberIDs($0, context: $1, table: .groups) }
+        group.get("audience/segments/:id/member-ids") { try await self.memberIDs($0, context: $1, table: .segments) }
         group.get("audience/users/search", use: self.searchIDs)
     }
 
@@ -31,7 +32,8 @@ struct AudienceInternalController: Sendable {
         return try JSONResponses.json(AudienceSearchPage(ids: page.items.map(\.id), total: page.total, nextCursor: page.nextCursor))
     }
 
-    @Sendable func memberIDs(_ request: Request, context: RosterRequestContext) async throws -> Response {
+    /// A page of a group's or segment's member ids, for broadcasts.
+    @Sendable func memberIDs(_ request: Request, context: RosterRequestContext, table: MembershipTable) async throws -> Response {
         let parameters = request.uri.queryParameters
         guard let application = parameters.get("applicationId").flatMap(EntityID.init) else {
             throw Problem.badRequest("Query parameter applicationId must be an id.", code: "invalid_query")
@@ -45,9 +47,11 @@ struct AudienceInternalController: Sendable {
         guard (1...10_000).contains(limit) else {
             throw Problem.badRequest("Query parameter limit must be from 1 to 10000.", code: "invalid_query")
         }
-        let group = try context.requireID("group")
-        guard let page = try await self.lookups.memberIDs(group: group, applicationID: application, after: after, limit: limit, logger: context.logger)
-        else { throw GroupController.notFound(group.description) }
+        let owner = try context.requireID(String(table.ownerTable.dropLast()))
+        guard
+            let page = try await self.lookups.memberIDs(
+                table, owner: owner, applicationID: application, after: after, limit: limit, logger: context.logger)
+        else { throw Problem.notFound("No \(table.ownerTable.dropLast()) \(owner) in this application.") }
         return try JSONResponses.json(page)
     }
 }

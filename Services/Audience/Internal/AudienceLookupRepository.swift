@@ -62,13 +62,17 @@ struct AudienceLookupRepository: Sendable {
         return AudienceLookup.Response(users: Dictionary(uniqueKeysWithValues: entries.map { ($0.key.description, $0.value) }))
     }
 
-    /// Up to `limit` member ids of a group after `after`, in id order; `nil` for an unknown group.
-    func memberIDs(group: EntityID, applicationID: EntityID, after: EntityID?, limit: Int, logger: Logger) async throws -> MemberIDPage? {
-        let exists: SQLFragment = "SELECT 1 FROM groups WHERE application_id = \(applicationID) AND id = \(group)"
+    /// Up to `limit` member ids of a group or segment (`table`) after `after`, in id order;
+    /// `nil` for an unknown owner.
+    func memberIDs(
+        _ table: MembershipTable, owner: EntityID, applicationID: EntityID, after: EntityID?, limit: Int, logger: Logger
+    ) async throws -> MemberIDPage? {
+        let exists: SQLFragment = "SELECT 1 FROM \(identifier: table.ownerTable) WHERE application_id = \(applicationID) AND id = \(owner)"
         guard try await !self.client.query(exists.query(), logger: logger).collect().isEmpty else { return nil }
         let cursor: SQLFragment = after.map { "user_id > \($0)" } ?? "TRUE"
         let select: SQLFragment = """
-            SELECT user_id FROM group_members WHERE application_id = \(applicationID) AND group_id = \(group) AND \(cursor)
+            SELECT user_id FROM \(identifier: table.table)
+            WHERE application_id = \(applicationID) AND \(identifier: table.ownerColumn) = \(owner) AND \(cursor)
             ORDER BY user_id LIMIT \(limit + 1)
             """
         var ids = try await self.client.query(select.query(), logger: logger).decode(EntityID.self).array()

@@ -33,7 +33,8 @@ struct CSVMatchReport: Encodable, Sendable {
 /// Memory holds one batch and the first unmatched rows.
 enum CSVMembershipImport {
     static func run(
-        _ upload: CSVUpload, context: RosterRequestContext, groupID: EntityID, applicationID: EntityID, on connection: PostgresConnection
+        _ upload: CSVUpload, context: RosterRequestContext, groupID: EntityID, applicationID: EntityID, rules: RuleMembers,
+        on connection: PostgresConnection
     ) async throws -> CSVMatchReport {
         var report = CSVMatchReport()
         var column = 0
@@ -71,7 +72,7 @@ enum CSVMembershipImport {
             }
             if !ids.isEmpty {
                 let change = try await MembershipTable.groups.add(
-                    ids, to: groupID, applicationID: applicationID, on: connection, logger: context.logger)
+                    ids, to: groupID, applicationID: applicationID, rules: rules, on: connection, logger: context.logger)
                 report.added += change.added ?? 0
             }
         }

@@ -16,10 +16,13 @@ struct MembershipChange: Encodable, Sendable {
     var unknownUserIds: [EntityID]
 }
 
-/// The users of a tag (`user_tags`) or a group (`group_members`), added and removed set-wise.
+/// The users of a tag (`user_tags`), a group (`group_members`) or a segment (`segment_members`),
+/// added and removed set-wise.
 ///
 /// Counts on the owner follow through the tables' statement triggers. The owner row is locked
-/// first, so concurrent changes of one tag or group take turns instead of deadlocking.
+/// first, so concurrent changes of one tag or group take turns instead of deadlocking. Adding
+/// and removing re-evaluates the users named against dynamic groups and segments (`rules`) in
+/// the same transaction, since rules may test tags and groups.
 struct MembershipTable: Sendable {
     let table: String
     let ownerColumn: String
@@ -27,6 +30,7 @@ struct MembershipTable: Sendable {
 
     static let tags = MembershipTable(table: "user_tags", ownerColumn: "tag_id", ownerTable: "tags")
     static let groups = MembershipTable(table: "group_members", ownerColumn: "group_id", ownerTable: "groups")
+    static let segments = MembershipTable(table: "segment_members", ownerColumn: "segment_id", ownerTable: "segments")
 
     /// Locks the owner row for the transaction: changes of one tag or group run one after the
     /// other (its count row is updated by each anyway), and one deleted meanwhile is a 404.
@@ -35,16 +39,17 @@ struct MembershipTable: Sendable {
             SELECT 1 FROM \(identifier: self.ownerTable) WHERE application_id = \(applicationID) AND id = \(owner) FOR NO KEY UPDATE
             """
         guard try await !connection.query(lock.query(), logger: logger).collect().isEmpty else {
-            throw Problem.notFound("No \(self.ownerTable == "tags" ? "tag" : "group") \(owner) in this application.")
+            throw Problem.notFound("No \(self.ownerTable.dropLast()) \(owner) in this application.")
         }
     }
 
     /// Largest list of ids one request may name.
     static let maxIDs = 100_000
 
-    func add(_ userIDs: [EntityID], to owner: EntityID, applicationID: EntityID, on connection: PostgresConnection, logger: Logger)
-        async throws -> MembershipChange
-    {
+    func add(
+        _ userIDs: [EntityID], to owner: EntityID, applicationID: EntityID, rules: RuleMembers, on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> MembershipChange {
         try await self.lockOwner(owner, applicationID: applicationID, on: connection, logger: logger)
         let sql: SQLFragment = Self.inputs(userIDs, applicationID: applicationID) + """
             inserted AS (
@@ -55,13 +60,15 @@ struct MembershipTable: Sendable {
                 (SELECT coalesce(array_agg(user_id), '{}') FROM (SELECT user_id FROM input EXCEPT SELECT user_id FROM known LIMIT 100) x)
             """
         let (requested, known, inserted, unknown) = try await Self.single(connection.query(sql.query(), logger: logger))
+        if inserted > 0 { try await rules.refreshAll(users: userIDs, applicationID: applicationID, on: connection, logger: logger) }
         return MembershipChange(
             requested: requested, added: inserted, unchanged: known - inserted, unknownCount: requested - known, unknownUserIds: unknown)
     }
 
-    func remove(_ userIDs: [EntityID], from owner: EntityID, applicationID: EntityID, on connection: PostgresConnection, logger: Logger)
-        async throws -> MembershipChange
-    {
+    func remove(
+        _ userIDs: [EntityID], from owner: EntityID, applicationID: EntityID, rules: RuleMembers, on connection: PostgresConnection,
+        logger: Logger
+    ) async throws -> MembershipChange {
         try await self.lockOwner(owner, applicationID: applicationID, on: connection, logger: logger)
         let sql: SQLFragment = Self.inputs(userIDs, applicationID: applicationID) + """
             deleted AS (
@@ -73,6 +80,7 @@ struct MembershipTable: Sendable {
                 (SELECT coalesce(array_agg(user_id), '{}') FROM (SELECT user_id FROM input EXCEPT SELECT user_id FROM known LIMIT 100) x)
             """
         let (requested, known, deleted, unknown) = try await Self.single(connection.query(sql.query(), logger: logger))
+        if deleted > 0 { try await rules.refreshAll(users: userIDs, applicationID: applicationID, on: connection, logger: logger) }
         return MembershipChange(
             requested: requested, removed: deleted, unchanged: known - deleted, unknownCount: requested - known, unknownUserIds: unknown)
     }

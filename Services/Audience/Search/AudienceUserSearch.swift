@@ -81,7 +81,7 @@ struct AudienceUserSearch: Sendable {
         }
         guard attributeTexts.count <= 10 else { throw AttributeCondition.invalid("attributes", "may name at most 10 conditions") }
         let needsCatalog = !attributeTexts.isEmpty || parameters.contains { $0.0 == "sort" && $0.1.contains("attributes.") }
-        let catalog = needsCatalog ? try await self.definitions.all(applicationID: applicationID, logger: logger) : [:]
+        let catalog = needsCatalog ? try await self.definitions.cachedAll(applicationID: applicationID, logger: logger) : [:]
         let conditions = AttributeFilter.grouping(try attributeTexts.map { try AttributeCondition(name: $0.0, text: $0.1, catalog: catalog) })
 
         // An attribute sort key joins that attribute's values as `s`.
@@ -126,14 +126,15 @@ struct AudienceUserSearch: Sendable {
         if sortDefinition == nil, filters.count == 1, let driver = conditions.firstIndex(where: { !$0.negated }),
             query.sort.allSatisfy({ $0.field == "id" })
         {
-            let hits = try await self.drivenPage(
+            // The page and the total are asked for at once, on two connections.
+            async let hits = self.drivenPage(
                 conditions[driver], others: conditions.enumerated().filter { $0.offset != driver }.map(\.element), query: query,
                 applicationID: applicationID, logger: logger)
             let total = try await self.count(
                 conditions: conditions, profileFilters: false, sortDefinition: nil, sortJoin: "",
                 conditionSQL: SQLFragment.all(filters + conditions.map { Self.exists($0, of: "p") }), applicationID: applicationID,
                 logger: logger)
-            return (query, query.page(from: hits, total: total))
+            return (query, query.page(from: try await hits, total: total))
         }
         let sortJoin: SQLFragment =
             sortDefinition.map {
@@ -154,16 +155,16 @@ struct AudienceUserSearch: Sendable {
             WHERE \(conditionSQL) AND \(try query.keysetCondition(spec))
             \(query.orderClause(spec)) \(query.pageClause)
             """
+        async let total = self.count(
+            conditions: conditions, profileFilters: filters.count > 1, sortDefinition: sortDefinition, sortJoin: sortJoin, conditionSQL: conditionSQL,
+            applicationID: applicationID, logger: logger)
         var hits: [AudienceUserHit] = []
         for try await row in try await self.client.query(select.query(), logger: logger) {
             let user = try UserProjectionRepository.user(from: row)
             let sortText = try row.makeRandomAccess()[row.count - 1].decode(String?.self)
             hits.append(AudienceUserHit(user: user, attributeSortValue: sortText))
         }
-        let total = try await self.count(
-            conditions: conditions, profileFilters: filters.count > 1, sortDefinition: sortDefinition, sortJoin: sortJoin, conditionSQL: conditionSQL,
-            applicationID: applicationID, logger: logger)
-        return (query, query.page(from: hits, total: total))
+        return (query, query.page(from: hits, total: try await total))
     }
 
     /// `[NOT] EXISTS` a value of the filter's attribute, meeting it, for the user of row `alias`.

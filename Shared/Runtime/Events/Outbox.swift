@@ -43,11 +43,8 @@ public struct Outbox: Sendable {
         guard !events.isEmpty else { return }
         let encoder = RosterJSON.makeEncoder()
         let payloads = try events.map { String(decoding: try encoder.encode($0.payload), as: UTF8.self) }
-        let routeSubscribers = self.routes.flatMap { route in route.eventTypes.map { _ in route.subscriber.rawValue } }
-        let routeTypes = self.routes.flatMap { route in route.eventTypes.map(\.rawValue) }
-        try await connection.query(
-            """
-            WITH inserted AS (
+        let insert: SQLFragment = """
+            WITH outbox_new AS (
                 INSERT INTO outbox_events (id, event_type, application_id, subject_id, version, payload, request_id, occurred_at)
                 SELECT id, event_type, application_id, subject_id, NULLIF(version, -1), payload::jsonb, NULLIF(request_id, ''), occurred_at
                 FROM unnest(\(events.map(\.id)), \(events.map(\.type.rawValue)), \(events.map(\.applicationId)),
@@ -55,13 +52,45 @@ public struct Outbox: Sendable {
                             \(events.map { $0.requestId ?? "" }), \(events.map(\.occurredAt)))
                     AS e(id, event_type, application_id, subject_id, version, payload, request_id, occurred_at)
                 RETURNING seq, event_type
-            )
-            INSERT INTO outbox_deliveries (subscriber, event_seq)
-            SELECT r.subscriber, i.seq
-            FROM inserted i
-            JOIN unnest(\(routeSubscribers)::text[], \(routeTypes)::text[]) AS r(subscriber, event_type) ON r.event_type = i.event_type
-            """,
-            logger: logger)
+            ),
+            """ + self.routing + " SELECT 1"
+        try await connection.query(insert.query(), logger: logger)
+        try await self.wake(on: connection, logger: logger)
+    }
+
+    /// CTEs for a statement's `WITH` that append one `type` event per row of `rows` (a query
+    /// yielding `application_id, subject_id, payload`), for set-wise changes whose events should
+    /// not pass through this process; `rows` may read the statement's earlier CTEs. Call `wake`
+    /// after the statement.
+    public func eventCTEs(_ type: EventType, rows: SQLFragment) -> SQLFragment {
+        """
+        outbox_new AS (
+            INSERT INTO outbox_events (id, event_type, application_id, subject_id, payload, request_id, occurred_at)
+            SELECT gen_random_uuid(), \(type.rawValue), r.application_id, r.subject_id, r.payload,
+                \(RequestMetadata.current?.requestID), now()
+            FROM (\(rows)) AS r(application_id, subject_id, payload)
+            RETURNING seq, event_type
+        ),
+        """ + self.routing
+    }
+
+    /// Wakes the dispatcher when the transaction commits.
+    public func wake(on connection: PostgresConnection, logger: Logger) async throws {
         try await NotificationHub.notify("outbox", schema: self.source.rawValue, on: connection, logger: logger)
+    }
+
+    /// `outbox_routed`: one delivery per subscriber of each row of `outbox_new`.
+    private var routing: SQLFragment {
+        let subscribers = self.routes.flatMap { route in route.eventTypes.map { _ in route.subscriber.rawValue } }
+        let types = self.routes.flatMap { route in route.eventTypes.map(\.rawValue) }
+        return """
+            outbox_routed AS (
+                INSERT INTO outbox_deliveries (subscriber, event_seq)
+                SELECT r.subscriber, n.seq
+                FROM outbox_new n
+                JOIN unnest(\(subscribers)::text[], \(types)::text[]) AS r(subscriber, event_type) ON r.event_type = n.event_type
+                RETURNING event_seq
+            )
+            """
     }
 }

@@ -5,8 +5,8 @@ import PostgresNIO
 import RosterProtocol
 import RosterRuntime
 
-/// A member of a group as the members list shows it.
-struct GroupMember: Encodable, Sendable {
+/// A member of a group or segment as the members lists show it.
+struct Member: Encodable, Sendable {
     var userId: EntityID
     var email: String?
     var phone: String?
@@ -18,11 +18,12 @@ struct GroupMember: Encodable, Sendable {
     var addedAt: Date
 }
 
-/// `GET /groups/{id}/users`: members in id order with `next`/`prev` cursors (seed 002), and `q`.
-struct GroupMemberPage: Encodable, Sendable {
+/// `GET /groups/{id}/users` and `/segments/{id}/users`: members in id order with `next`/`prev`
+/// cursors (seed 002), and `q`.
+struct MemberPage: Encodable, Sendable {
     struct Pagination: Encodable, Sendable {
         var limit: Int
-        /// The group's member count; `nil` when `q` narrows the list.
+        /// The owner's member count; `nil` when `q` narrows the list.
         var total: Int64?
         var hasNext: Bool
         var hasPrevious: Bool
@@ -30,7 +31,7 @@ struct GroupMemberPage: Encodable, Sendable {
         var prevCursor: String?
     }
 
-    var data: [GroupMember]
+    var data: [Member]
     var pagination: Pagination
 
     /// The request's paging: `limit` (or `page_size`), `cursor`, `direction=next|prev`, `q`.
@@ -71,26 +72,28 @@ struct GroupMemberPage: Encodable, Sendable {
 
     static func cursor(_ id: EntityID) -> String { Base64URL.encode(Data(id.description.utf8)) }
 
+    /// The page of `owner`'s members in `table`, which has `total` of them.
     static func load(
-        group: Group, applicationID: EntityID, request: Request, client: PostgresClient, logger: Logger
-    ) async throws -> GroupMemberPage {
-        var conditions: [SQLFragment] = ["m.application_id = \(applicationID)", "m.group_id = \(group.id)"]
+        _ table: MembershipTable, owner: EntityID, total: Int64, applicationID: EntityID, request: Request, client: PostgresClient,
+        logger: Logger
+    ) async throws -> MemberPage {
+        var conditions: [SQLFragment] = ["m.application_id = \(applicationID)", "m.\(identifier: table.ownerColumn) = \(owner)"]
         if let cursor = request.cursor { conditions.append(request.backwards ? "m.user_id < \(cursor)" : "m.user_id > \(cursor)") }
         if let search = request.search {
             conditions.append(.contains(search, in: "p.email", "p.first_name", "p.last_name", "p.username", "p.phone"))
         }
         let select: SQLFragment = """
             SELECT p.user_id, p.email, p.phone, p.username, p.first_name, p.last_name, p.type, p.status, m.added_at
-            FROM group_members m JOIN user_projection p ON p.application_id = m.application_id AND p.user_id = m.user_id
+            FROM \(identifier: table.table) m JOIN user_projection p ON p.application_id = m.application_id AND p.user_id = m.user_id
             WHERE \(SQLFragment.all(conditions))
             ORDER BY m.user_id
             """ + (request.backwards ? " DESC" : " ASC") + " LIMIT \(request.limit + 1)"
-        var members: [GroupMember] = []
+        var members: [Member] = []
         for try await (id, email, phone, username, first, last, type, status, added) in try await client.query(select.query(), logger: logger)
             .decode((EntityID, String?, String?, String?, String?, String?, String, String, Date).self)
         {
             members.append(
-                GroupMember(
+                Member(
                     userId: id, email: email, phone: phone, username: username, firstName: first, lastName: last, type: type, status: status,
                     addedAt: added))
         }
@@ -99,10 +102,10 @@ struct GroupMemberPage: Encodable, Sendable {
         if request.backwards { members.reverse() }
         let hasNext = request.backwards ? request.cursor != nil : more
         let hasPrevious = request.backwards ? more : request.cursor != nil
-        return GroupMemberPage(
+        return MemberPage(
             data: members,
             pagination: .init(
-                limit: request.limit, total: request.search == nil ? group.memberCount : nil, hasNext: hasNext, hasPrevious: hasPrevious,
+                limit: request.limit, total: request.search == nil ? total : nil, hasNext: hasNext, hasPrevious: hasPrevious,
                 nextCursor: hasNext ? members.last.map { Self.cursor($0.userId) } : nil,
                 prevCursor: hasPrevious ? (members.first.map { Self.cursor($0.userId) } ?? request.cursor.map(Self.cursor)) : nil))
     }
