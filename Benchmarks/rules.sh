@@ -17,9 +17,9 @@ seed_audience "$COUNT"
 AND_GROUP='{"logic":"AND","criteria":[{"field":"status","operator":"equals","value":"active"},
   {"field":"engagement.engagementScore","operator":"between","value":[40,59]},
   {"field":"attributes.plan","operator":"equals","value":"pro"}]}'
-OTHER_GROUP='{"logic":"AND","criteria":[{"field":"status","operator":"equals","value":"inactive"},
-  {"field":"engagement.engagementScore","operator":"greater_or_equal","value":90},
-  {"field":"attributes.city","operator":"in","value":["city-1","city-2","city-3"]}]}'
+OTHER_GROUP='{"logic":"AND","criteria":[{"field":"status","operator":"equals","value":"blocked"},
+  {"field":"engagement.engagementScore","operator":"greater_or_equal","value":50},
+  {"field":"attributes.city","operator":"in","value":["city-1","city-21","city-41","city-61","city-81"]}]}'
 
 TIMES_TABLE=()
 # timed NAME METHOD PATH [BODY]: RUNS requests; records p50 and max of the response time and the userCount answered.

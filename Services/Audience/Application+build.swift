@@ -43,5 +43,10 @@ func buildPlan(_ runtime: ServiceRuntime) async throws -> ServicePlan {
             BulkAttributeJob(client: client, definitions: definitions, values: values),
             GroupRecountJob(groups: groups),
             RuleRecalculationJob(client: client, members: members),
+        ],
+        services: [
+            RuleTimeRefresh(
+                client: client, jobs: runtime.jobs, startup: runtime.startup, interval: configuration.timeRefreshSeconds,
+                logger: runtime.logger)
         ])
 }

@@ -299,4 +299,27 @@ import Testing
                 "SELECT string_agg(payload->>'change', ',' ORDER BY seq) FROM audience.outbox_events WHERE subject_id = '\(id)'") == "added,removed")
         }
     }
+
+    @Test func rulesNamingATimeAgoAreRecalculatedAsTimePasses() async throws {
+        try await withPlatform([.users, .audience], environment: ["ROSTER_RULES_TIME_REFRESH_SECONDS": "1"]) { platform in
+            let audience = AudienceFixtures(platform: platform)
+            let users = try audience.seedUsers(3, prefix: "t")
+            try platform.database.sql(
+                "UPDATE audience.user_projection SET last_activity_at = now() - interval '5 seconds' WHERE user_id = '\(users[0])'")
+            let recent: [String: JSONValue] = ["name": "Active lately", "criteria": [["field": "lastActivity", "operator": "greater_than", "value": "12s"]]]
+            let timed = try #require(try await audience.call(.POST, "/segments", json: recent).json["id"] as? String)
+            let plain: [String: JSONValue] = ["name": "Active", "criteria": [["field": "status", "operator": "equals", "value": "active"]]]
+            let untimed = try #require(try await audience.call(.POST, "/segments", json: plain).json["id"] as? String)
+            _ = try await Self.calculated(audience, "/segments/\(timed)", field: "userCount", count: 1)
+            // Nothing about the user changes; seven seconds later their last activity is too long ago.
+            let left = try await eventually(timeout: .seconds(30), every: .milliseconds(250)) {
+                try await audience.call(.GET, "/segments/\(timed)").json["userCount"] as? Int == 0
+            }
+            #expect(left)
+            #expect(try platform.database.count(
+                "SELECT count(*) FROM audience.jobs WHERE idempotency_key LIKE 'time-refresh:\(timed):%'") >= 1)
+            #expect(try platform.database.count(
+                "SELECT count(*) FROM audience.jobs WHERE idempotency_key LIKE 'time-refresh:\(untimed):%'") == 0)
+        }
+    }
 }

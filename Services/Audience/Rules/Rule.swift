@@ -33,6 +33,22 @@ struct Rule: Codable, Sendable, Equatable {
         return Set(walk(self.criteria))
     }
 
+    /// Whether a criterion of its own compares a time field (or an attribute) with a time ago.
+    var namesRelativeTime: Bool {
+        func walk(_ nodes: [RuleNode]) -> Bool {
+            nodes.contains { node in
+                switch node {
+                case .group(_, let criteria): return walk(criteria)
+                case .criterion(let criterion):
+                    let timeField = RuleField.profile[criterion.field]?.type == .time || criterion.field.hasPrefix("attributes.")
+                    let values = criterion.value.map { $0.arrayValue ?? [$0] } ?? []
+                    return timeField && values.contains { $0.stringValue.flatMap(RuleCompiler.relativeSeconds) != nil }
+                }
+            }
+        }
+        return walk(self.criteria)
+    }
+
     /// The segments the rule names.
     var segmentReferences: [EntityID] { self.includeSegments + self.excludeSegments }
 

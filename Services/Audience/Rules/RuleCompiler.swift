@@ -13,6 +13,14 @@ struct RuleCatalog: Sendable {
     var definitions: [String: AttributeDefinition]
     var segments: [EntityID: SegmentEntry]
 
+    /// Whether `rule` names a time ago (`"7d"`), directly or through the segments it names: time
+    /// alone then moves users in and out of it.
+    func usesRelativeTime(_ rule: Rule, depth: Int = 0) -> Bool {
+        guard depth <= Rule.maximumDepth else { return false }
+        return rule.namesRelativeTime
+            || rule.segmentReferences.contains { self.segments[$0].map { self.usesRelativeTime($0.rule, depth: depth + 1) } ?? false }
+    }
+
     /// Whether `rule` tests `field`, directly or through the segments it names.
     func tests(_ rule: Rule, field: String, depth: Int = 0) -> Bool {
         guard depth <= Rule.maximumDepth else { return false }
@@ -178,21 +186,25 @@ struct RuleCompiler: Sendable {
         }
     }
 
-    /// An absolute date or timestamp, or `<n><s|m|h|d|w>` meaning that long before `now`.
+    /// An absolute date or timestamp, or a time ago (`relativeSeconds`) counted back from `now`.
     static func time(_ text: String, now: Date) -> Date? {
-        if let unit = text.last, let amount = Int(text.dropLast()), amount >= 0, amount <= 1_000_000 {
-            let seconds: Double? =
-                switch unit {
-                case "s": 1
-                case "m": 60
-                case "h": 3_600
-                case "d": 86_400
-                case "w": 604_800
-                default: nil
-                }
-            if let seconds { return now.addingTimeInterval(-Double(amount) * seconds) }
-        }
+        if let seconds = Self.relativeSeconds(text) { return now.addingTimeInterval(-seconds) }
         return AttributeCoercion.time(text, dateOnly: text.utf8.count == 10)
+    }
+
+    /// `<n><s|m|h|d|w>` (n up to a million) in seconds; `nil` for any other text.
+    static func relativeSeconds(_ text: String) -> Double? {
+        guard let unit = text.last, let amount = Int(text.dropLast()), amount >= 0, amount <= 1_000_000 else { return nil }
+        let seconds: Double? =
+            switch unit {
+            case "s": 1
+            case "m": 60
+            case "h": 3_600
+            case "d": 86_400
+            case "w": 604_800
+            default: nil
+            }
+        return seconds.map { Double(amount) * $0 }
     }
 
     private static func ordered(_ lhs: RuleValue, before rhs: RuleValue) -> Bool {

@@ -25,7 +25,11 @@ struct RuleEvaluation: Sendable {
         let started = ContinuousClock.now
         return try await self.readOnly(logger: logger) { connection in
             let condition = rule.condition
-            let count: SQLFragment = "SELECT count(*)::int FROM user_projection p WHERE p.application_id = \(applicationID) AND \(condition)"
+            let scope: SQLFragment = "SELECT p.user_id FROM user_projection p WHERE p.application_id = \(applicationID) AND "
+            // An OR is counted as a UNION of its alternatives, so each is planned on its own indexes.
+            let matching =
+                rule.alternatives.map { SQLFragment.joined($0.map { scope + $0 }, separator: " UNION ") } ?? scope + condition
+            let count: SQLFragment = "SELECT count(*)::int FROM (\(matching)) matching"
             let total = try await connection.query(count.query(), logger: logger).decode(Int.self).first(where: { _ in true }) ?? 0
             let sample: SQLFragment = """
                 SELECT \(UserProjectionRepository.columns) FROM user_projection p WHERE p.application_id = \(applicationID) AND \(condition)
@@ -77,6 +81,16 @@ struct RuleEvaluation: Sendable {
 }
 
 extension CompiledRule {
+    /// The rule's alternatives when it is an OR at its top (or its only group is), with no
+    /// segments named; `nil` otherwise.
+    var alternatives: [SQLFragment]? {
+        guard self.include.isEmpty, self.exclude.isEmpty else { return nil }
+        var (logic, nodes) = (self.logic, self.nodes)
+        if nodes.count == 1, case .group(_, let innerLogic, let innerNodes) = nodes[0] { (logic, nodes) = (innerLogic, innerNodes) }
+        guard logic == .or, nodes.count > 1 else { return nil }
+        return nodes.map(\.condition)
+    }
+
     /// Every criterion, depth first (segments' own criteria excluded).
     var allCriteria: [CompiledCriterion] {
         func walk(_ nodes: [CompiledNode]) -> [CompiledCriterion] {

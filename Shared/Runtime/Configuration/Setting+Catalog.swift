@@ -79,6 +79,9 @@ extension Setting {
     public static let attributeEncryptionKeys = Setting(
         "attributes.encryptionKeys", secret: true, required: true, services: [.audience],
         summary: "Keys that seal encrypted attribute values (AES-256-GCM): `id:base64-32-bytes[,id:key...]`; the first seals, all open (rotation).")
+    public static let rulesTimeRefreshSeconds = Setting(
+        "rules.timeRefreshSeconds", default: "900", services: [.audience],
+        summary: "How often dynamic groups and segments whose rules name a time ago (`7d`) are recalculated, since time alone moves users in and out of them; 0 turns it off.")
 
     /// Every setting any service reads, in the order of the README table.
     public static let catalog: [Setting] = [
@@ -96,6 +99,6 @@ extension Setting {
         .bcryptCost, .hashThreads, .hashQueueLimit,
         .lockoutThreshold, .addressLockoutThreshold, .lockoutBaseSeconds, .lockoutMaxSeconds,
         .loginPerMinute, .emailCheckPerMinute, .cookieSameSite,
-        .attributeEncryptionKeys,
+        .attributeEncryptionKeys, .rulesTimeRefreshSeconds,
     ]
 }
