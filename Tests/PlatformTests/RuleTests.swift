@@ -268,6 +268,11 @@ import Testing
             }
             #expect(renamed)
 
+            // An attribute a rule tests can be neither deleted nor made unsearchable.
+            let inUse = try await audience.call(.DELETE, "/attribute-definitions/plan")
+            #expect(inUse.isProblem(409) && inUse.text.contains("attribute_in_use"), "\(inUse.text)")
+            #expect(try await audience.call(.PATCH, "/attribute-definitions/plan", json: ["searchable": false]).isProblem(409))
+
             // Changing the rule recalculates.
             let newRule: [String: JSONValue] = ["rules": ["criteria": [["field": "attributes.plan", "operator": "exists"]]]]
             let changed = try await audience.call(.PATCH, "/groups/\(group)", json: newRule)
@@ -320,6 +325,38 @@ import Testing
                 "SELECT count(*) FROM audience.jobs WHERE idempotency_key LIKE 'time-refresh:\(timed):%'") >= 1)
             #expect(try platform.database.count(
                 "SELECT count(*) FROM audience.jobs WHERE idempotency_key LIKE 'time-refresh:\(untimed):%'") == 0)
+        }
+    }
+
+    @Test func eventsCarryAThousandUsersAndRulesStayBounded() async throws {
+        try await withPlatform([.users, .audience]) { platform in
+            let audience = AudienceFixtures(platform: platform)
+            _ = try audience.seedUsers(2_500, prefix: "e")
+            let everyone = try #require(try await audience.call(.POST, "/segments", json: ["name": "Everyone"]).json["id"] as? String)
+            _ = try await Self.calculated(audience, "/segments/\(everyone)", field: "userCount", count: 2_500)
+            let sizes = try platform.database.sql(
+                """
+                SELECT string_agg(jsonb_array_length(payload->'userIds')::text, ',' ORDER BY seq) FROM audience.outbox_events
+                WHERE subject_id = '\(everyone)' AND event_type = 'audience.membership_changed'
+                """)
+            #expect(sizes == "1000,1000,500")
+
+            // Six segments of 100 criteria: naming them all would make a rule of 600.
+            let hundred: [String: JSONValue] = [
+                "criteria": .array(Array(repeating: ["field": "status", "operator": "equals", "value": "active"], count: 100))
+            ]
+            var big: [JSONValue] = []
+            for index in 0..<6 {
+                var body = hundred
+                body["name"] = .string("Big \(index)")
+                let created = try await audience.call(.POST, "/segments", json: body)
+                #expect(created.status == 201, "\(created.text)")
+                big.append(.string(try #require(created.json["id"] as? String)))
+            }
+            let tooLarge = try await audience.call(.POST, "/segments", json: ["name": "All big", "includeSegments": .array(big)] as [String: JSONValue])
+            #expect(tooLarge.isProblem(422) && tooLarge.text.contains("rule_too_large"), "\(tooLarge.text)")
+            let fits = try await audience.call(.POST, "/segments", json: ["name": "Some big", "includeSegments": .array(Array(big.prefix(4)))] as [String: JSONValue])
+            #expect(fits.status == 201, "\(fits.text)")
         }
     }
 }

@@ -124,6 +124,9 @@ struct AttributeDefinitionRepository: Sendable {
                         code: "values_exist")
                 }
             }
+            if (before.searchable && !after.searchable) || after.type != before.type || after.encrypted != before.encrypted {
+                try await RuleMembers.refuseIfTested(before, applicationID: applicationID, on: connection, logger: logger)
+            }
             let reindex = after.searchable != before.searchable || (after.searchable && after.type != before.type)
             if reindex { after.indexState = after.searchable ? "building" : "none" }
             let update: SQLFragment = """
@@ -152,6 +155,7 @@ struct AttributeDefinitionRepository: Sendable {
             guard !definition.isLocked else {
                 throw Problem.conflict("The definition \(definition.slug) is locked; unlock it before deleting it.", code: "locked")
             }
+            try await RuleMembers.refuseIfTested(definition, applicationID: applicationID, on: connection, logger: logger)
             try await connection.query(
                 "DELETE FROM attribute_definitions WHERE application_id = \(applicationID) AND id = \(definition.id)", logger: logger)
             if definition.indexState != "none" { try await self.scheduleIndex(definition, on: connection, logger: logger) }

@@ -128,7 +128,9 @@ struct AttributeValueRepository: Sendable {
                 """
             for try await id in try await connection.query(insert.query(), logger: logger).decode(EntityID.self) { written.insert(id) }
         }
-        try await self.members.refreshAll(users: written.sorted(), applicationID: applicationID, on: connection, logger: logger)
+        let slugs = Array(Set(sorted.map(\.definition.slug)))
+        try await self.members.refresh(
+            users: written.sorted(), after: .attributes(slugs), applicationID: applicationID, on: connection, logger: logger)
         return Set(sorted.map(\.userID)).subtracting(written)
     }
 
@@ -156,14 +158,15 @@ struct AttributeValueRepository: Sendable {
     }
 
     /// Deletes one value; `false` when the user had none.
-    func delete(userID: EntityID, definitionID: EntityID, applicationID: EntityID, logger: Logger) async throws -> Bool {
+    func delete(userID: EntityID, definition: AttributeDefinition, applicationID: EntityID, logger: Logger) async throws -> Bool {
         let delete: SQLFragment = """
-            DELETE FROM attribute_values WHERE application_id = \(applicationID) AND user_id = \(userID) AND definition_id = \(definitionID)
+            DELETE FROM attribute_values WHERE application_id = \(applicationID) AND user_id = \(userID) AND definition_id = \(definition.id)
             RETURNING user_id
             """
         return try await self.client.withTransaction(logger: logger) { connection in
             guard try await !connection.query(delete.query(), logger: logger).collect().isEmpty else { return false }
-            try await self.members.refreshAll(users: [userID], applicationID: applicationID, on: connection, logger: logger)
+            try await self.members.refresh(
+                users: [userID], after: .attributes([definition.slug]), applicationID: applicationID, on: connection, logger: logger)
             return true
         }
     }

@@ -102,7 +102,8 @@ struct GroupController: Sendable {
                 reference, applicationID: principal.applicationID, requiredVersion: required, logger: context.logger,
                 change: { try input.apply(to: &$0, creating: false) })
         else { throw Self.notFound(reference) }
-        if group.type == "static" {
+        if group.type == "static", input.name.isPresent {
+            // Rules may name the group.
             try await self.rules.recalculateRules(testing: "groups", applicationID: principal.applicationID, logger: context.logger)
         }
         return try EntityTag.json(group, version: group.version)

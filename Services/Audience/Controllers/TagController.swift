@@ -58,7 +58,10 @@ struct TagController: Sendable {
             let tag = try await self.tags.update(
                 id, applicationID: principal.applicationID, logger: context.logger, change: { try input.apply(to: &$0, creating: false) })
         else { throw Self.notFound(id) }
-        try await self.rules.recalculateRules(testing: "tags", applicationID: principal.applicationID, logger: context.logger)
+        if input.name.isPresent {
+            // Rules may name the tag.
+            try await self.rules.recalculateRules(testing: "tags", applicationID: principal.applicationID, logger: context.logger)
+        }
         return try JSONResponses.json(tag)
     }
 

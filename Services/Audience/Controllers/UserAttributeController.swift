@@ -111,7 +111,7 @@ struct UserAttributeController: Sendable {
         guard let stored = coerced else {
             // `null` removes the value (the default applies again).
             _ = try await self.values.delete(
-                userID: access.userID, definitionID: definition.id, applicationID: access.applicationID, logger: context.logger)
+                userID: access.userID, definition: definition, applicationID: access.applicationID, logger: context.logger)
             return try await self.get(context, access: access)
         }
         let unknown = try await self.values.client.withTransaction(logger: context.logger) { connection in
@@ -132,7 +132,7 @@ struct UserAttributeController: Sendable {
         }
         guard
             try await self.values.delete(
-                userID: access.userID, definitionID: definition.id, applicationID: access.applicationID, logger: context.logger)
+                userID: access.userID, definition: definition, applicationID: access.applicationID, logger: context.logger)
         else { throw Problem.notFound("User \(access.userID) has no value of \(definition.slug).") }
         return JSONResponses.noContent()
     }

@@ -25,8 +25,15 @@ struct UserEventConsumer: EventConsumer {
                 throw EventConsumerError.inconsistent(event.id)
             }
             try await self.projection.upsert(snapshot, version: event.version ?? 0, on: connection, logger: logger)
-            try await self.members.refreshAll(users: [snapshot.id], applicationID: snapshot.applicationId, on: connection, logger: logger)
+            try await self.members.refresh(
+                users: [snapshot.id], after: event.type == .userCreated ? .created : .profile, applicationID: snapshot.applicationId,
+                on: connection, logger: logger)
         case .userDeleted:
+            // The user's row first, then the rules' owners: the order every other change takes them in.
+            let lock: SQLFragment = """
+                SELECT 1 FROM user_projection WHERE application_id = \(event.applicationId) AND user_id = \(event.subjectId) FOR UPDATE
+                """
+            try await connection.query(lock.query(), logger: logger)
             try await self.members.removeEverywhere(users: [event.subjectId], applicationID: event.applicationId, on: connection, logger: logger)
             try await self.projection.delete(event.subjectId, applicationID: event.applicationId, on: connection, logger: logger)
         default:

@@ -43,6 +43,9 @@ struct MembershipTable: Sendable {
         }
     }
 
+    /// What adding or removing members changes for rules.
+    var change: RuleChange { self.ownerTable == "tags" ? .tags : .groups }
+
     /// Largest list of ids one request may name.
     static let maxIDs = 100_000
 
@@ -60,7 +63,7 @@ struct MembershipTable: Sendable {
                 (SELECT coalesce(array_agg(user_id), '{}') FROM (SELECT user_id FROM input EXCEPT SELECT user_id FROM known LIMIT 100) x)
             """
         let (requested, known, inserted, unknown) = try await Self.single(connection.query(sql.query(), logger: logger))
-        if inserted > 0 { try await rules.refreshAll(users: userIDs, applicationID: applicationID, on: connection, logger: logger) }
+        if inserted > 0 { try await rules.refresh(users: userIDs, after: self.change, applicationID: applicationID, on: connection, logger: logger) }
         return MembershipChange(
             requested: requested, added: inserted, unchanged: known - inserted, unknownCount: requested - known, unknownUserIds: unknown)
     }
@@ -80,7 +83,7 @@ struct MembershipTable: Sendable {
                 (SELECT coalesce(array_agg(user_id), '{}') FROM (SELECT user_id FROM input EXCEPT SELECT user_id FROM known LIMIT 100) x)
             """
         let (requested, known, deleted, unknown) = try await Self.single(connection.query(sql.query(), logger: logger))
-        if deleted > 0 { try await rules.refreshAll(users: userIDs, applicationID: applicationID, on: connection, logger: logger) }
+        if deleted > 0 { try await rules.refresh(users: userIDs, after: self.change, applicationID: applicationID, on: connection, logger: logger) }
         return MembershipChange(
             requested: requested, removed: deleted, unchanged: known - deleted, unknownCount: requested - known, unknownUserIds: unknown)
     }

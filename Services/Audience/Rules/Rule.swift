@@ -16,6 +16,8 @@ struct Rule: Codable, Sendable, Equatable {
     static let maximumDepth = 5
     static let maximumCriteria = 100
     static let maximumSegments = 20
+    /// Criteria in all once the named segments' rules are compiled in: what one SQL condition may hold.
+    static let maximumExpandedCriteria = 500
 
     /// The JSON fields a rule is made of (at the top level of a segment, inside a group's `rules`).
     static let fieldNames = ["criteria", "logic", "includeSegments", "excludeSegments"]
@@ -33,16 +35,15 @@ struct Rule: Codable, Sendable, Equatable {
         return Set(walk(self.criteria))
     }
 
-    /// Whether a criterion of its own compares a time field (or an attribute) with a time ago.
-    var namesRelativeTime: Bool {
+    /// Whether a criterion of its own compares a time field (`isTime`) with a time ago.
+    func namesRelativeTime(isTime: (String) -> Bool) -> Bool {
         func walk(_ nodes: [RuleNode]) -> Bool {
             nodes.contains { node in
                 switch node {
                 case .group(_, let criteria): return walk(criteria)
                 case .criterion(let criterion):
-                    let timeField = RuleField.profile[criterion.field]?.type == .time || criterion.field.hasPrefix("attributes.")
                     let values = criterion.value.map { $0.arrayValue ?? [$0] } ?? []
-                    return timeField && values.contains { $0.stringValue.flatMap(RuleCompiler.relativeSeconds) != nil }
+                    return isTime(criterion.field) && values.contains { $0.stringValue.flatMap(RuleCompiler.relativeSeconds) != nil }
                 }
             }
         }
@@ -199,6 +200,9 @@ struct RuleCriterion: Codable, Sendable, Equatable {
 /// The problems found in a rule; thrown as one 422 naming each path.
 struct RuleProblems: Error, Sendable {
     var errors: [Problem.FieldError] = []
+    /// Criteria compiled so far, named segments' included: compilation stops expanding
+    /// segments past `Rule.maximumExpandedCriteria`, so a rule cannot grow without bound.
+    var compiledCriteria = 0
 
     var isEmpty: Bool { self.errors.isEmpty }
 

@@ -17,15 +17,25 @@ struct RuleCatalog: Sendable {
     /// alone then moves users in and out of it.
     func usesRelativeTime(_ rule: Rule, depth: Int = 0) -> Bool {
         guard depth <= Rule.maximumDepth else { return false }
-        return rule.namesRelativeTime
+        let isTime = { (field: String) in
+            (try? RuleField.resolve(field, definitions: self.definitions).get())?.type == .time
+        }
+        return rule.namesRelativeTime(isTime: isTime)
             || rule.segmentReferences.contains { self.segments[$0].map { self.usesRelativeTime($0.rule, depth: depth + 1) } ?? false }
     }
 
     /// Whether `rule` tests `field`, directly or through the segments it names.
-    func tests(_ rule: Rule, field: String, depth: Int = 0) -> Bool {
+    func tests(_ rule: Rule, field: String) -> Bool {
+        self.tests(rule, where: { $0 == field })
+    }
+
+    /// Whether `rule` tests a field meeting `condition`, directly or through the segments it names.
+    func tests(_ rule: Rule, where condition: (String) -> Bool, depth: Int = 0) -> Bool {
         guard depth <= Rule.maximumDepth else { return false }
-        return rule.fieldNames.contains(field)
-            || rule.segmentReferences.contains { self.segments[$0].map { self.tests($0.rule, field: field, depth: depth + 1) } ?? false }
+        return rule.fieldNames.contains(where: condition)
+            || rule.segmentReferences.contains {
+                self.segments[$0].map { self.tests($0.rule, where: condition, depth: depth + 1) } ?? false
+            }
     }
 
     /// Whether `rule` names `segment`, directly or through the segments it names.
@@ -54,6 +64,11 @@ struct RuleCompiler: Sendable {
     func compile(_ rule: Rule, owner: EntityID? = nil, path: String = "") throws(RuleProblems) -> CompiledRule {
         var problems = RuleProblems()
         let compiled = self.compile(rule, path: path, visiting: owner.map { [$0] } ?? [], problems: &problems)
+        if problems.compiledCriteria > Rule.maximumExpandedCriteria, problems.isEmpty {
+            problems.add(
+                path.isEmpty ? "criteria" : path + ".criteria", "rule_too_large",
+                "holds more than \(Rule.maximumExpandedCriteria) criteria with the named segments' own")
+        }
         if !problems.isEmpty { throw problems }
         return compiled
     }
@@ -73,6 +88,7 @@ struct RuleCompiler: Sendable {
             case .group(let logic, let criteria):
                 return .group(path: nodePath, logic: logic, nodes: self.compile(criteria, path: nodePath + ".criteria", problems: &problems))
             case .criterion(let criterion):
+                problems.compiledCriteria += 1
                 return self.compile(criterion, path: nodePath, problems: &problems).map { .criterion($0) }
             }
         }
@@ -93,8 +109,15 @@ struct RuleCompiler: Sendable {
                 problems.add(itemPath, "too_deep", "segments include each other at most \(Rule.maximumDepth) deep")
                 return nil
             }
-            var inner = RuleProblems()
+            guard problems.compiledCriteria <= Rule.maximumExpandedCriteria else {
+                problems.add(
+                    itemPath, "rule_too_large",
+                    "makes the rule hold more than \(Rule.maximumExpandedCriteria) criteria with the named segments' own")
+                return nil
+            }
+            var inner = RuleProblems(compiledCriteria: problems.compiledCriteria)
             let rule = self.compile(entry.rule, path: "", visiting: visiting.union([id]), problems: &inner)
+            problems.compiledCriteria = inner.compiledCriteria
             for error in inner.errors {
                 let message = error.code == "segment_cycle" ? error.message : "segment \(entry.name): \(error.field) \(error.message)"
                 problems.add(itemPath, error.code, message)

@@ -4,6 +4,28 @@ import PostgresNIO
 import RosterProtocol
 import RosterRuntime
 
+/// What changed for some users: decides which rules may now answer differently for them.
+enum RuleChange: Sendable {
+    /// New users: any rule may match them, even one without criteria.
+    case created
+    /// Profile fields or engagement counters.
+    case profile
+    /// Values of these attributes (slugs).
+    case attributes([String])
+    case tags, groups
+
+    /// Whether a rule testing `field` may answer differently after this change (`created`: any rule).
+    func concerns(_ field: String) -> Bool {
+        switch self {
+        case .created: true
+        case .profile: !field.isEmpty && !field.hasPrefix("attributes.") && field != "tags" && field != "groups"
+        case .attributes(let slugs): slugs.contains { field == "attributes.\($0)" }
+        case .tags: field == "tags"
+        case .groups: field == "groups"
+        }
+    }
+}
+
 /// A dynamic group or a segment: an owner of members its rule decides.
 struct RuleOwner: Sendable {
     enum Kind: String, Sendable {
@@ -53,17 +75,60 @@ struct RuleMembers: Sendable {
         return owners
     }
 
+    /// 409 `attribute_in_use` when a dynamic group's or segment's rule tests the attribute
+    /// (directly or through a segment it names): deleting it, or making it unsearchable, would
+    /// leave that rule unable to run.
+    static func refuseIfTested(
+        _ definition: AttributeDefinition, applicationID: EntityID, on connection: PostgresConnection, logger: Logger
+    ) async throws {
+        let owners = try await Self.owners(applicationID: applicationID, on: connection, logger: logger)
+        guard !owners.isEmpty else { return }
+        let catalog = try await Self.catalog(applicationID: applicationID, on: connection, logger: logger)
+        let users = owners.filter { catalog.tests($0.rule, field: "attributes.\(definition.slug)") }
+        guard !users.isEmpty else { return }
+        let names = users.prefix(10).map { "\($0.kind.rawValue) \($0.id)" }.joined(separator: ", ")
+        throw Problem.conflict(
+            "The rules of \(names) test attributes.\(definition.slug); change them first.", code: "attribute_in_use")
+    }
+
     static func decodeRule(_ text: String) throws -> Rule {
         try JSONDecoder().decode(Rule.self, from: Data(text.utf8))
     }
 
-    /// Re-evaluates the given users (or all) against every dynamic group and segment of the
-    /// application. A stored rule that no longer compiles (an attribute made unsearchable since)
-    /// leaves its members as they are, with a warning.
-    func refreshAll(users: [EntityID], applicationID: EntityID, on connection: PostgresConnection, logger: Logger) async throws {
-        let owners = try await Self.owners(applicationID: applicationID, on: connection, logger: logger)
-        guard !owners.isEmpty, !users.isEmpty else { return }
-        let compiler = RuleCompiler(catalog: try await Self.catalog(applicationID: applicationID, on: connection, logger: logger), now: Date())
+    /// The owners with these ids, locked in id order (groups, then segments) and read again
+    /// under the lock, so the rule evaluated is the one in force until the transaction ends.
+    static func lock(_ owners: [RuleOwner], applicationID: EntityID, on connection: PostgresConnection, logger: Logger) async throws
+        -> [RuleOwner]
+    {
+        var locked: [RuleOwner] = []
+        for kind in [RuleOwner.Kind.group, .segment] {
+            let ids = owners.filter { $0.kind == kind }.map(\.id)
+            guard !ids.isEmpty else { continue }
+            let select: SQLFragment = """
+                SELECT id, rule::text FROM \(identifier: kind.table.ownerTable)
+                WHERE application_id = \(applicationID) AND id = ANY(\(ids)) AND rule IS NOT NULL
+                ORDER BY id FOR NO KEY UPDATE
+                """
+            for try await (id, rule) in try await connection.query(select.query(), logger: logger).decode((EntityID, String).self) {
+                locked.append(RuleOwner(kind: kind, id: id, rule: try Self.decodeRule(rule)))
+            }
+        }
+        return locked
+    }
+
+    /// Re-evaluates the given users against the dynamic groups and segments of the application
+    /// whose rules test what `change` changed (directly or through the segments they name). A
+    /// stored rule that no longer compiles leaves its members as they are, with a warning.
+    func refresh(users: [EntityID], after change: RuleChange, applicationID: EntityID, on connection: PostgresConnection, logger: Logger)
+        async throws
+    {
+        guard !users.isEmpty else { return }
+        let all = try await Self.owners(applicationID: applicationID, on: connection, logger: logger)
+        guard !all.isEmpty else { return }
+        let catalog = try await Self.catalog(applicationID: applicationID, on: connection, logger: logger)
+        let concerned = all.filter { change.concerns("") || catalog.tests($0.rule, where: change.concerns) }
+        let owners = try await Self.lock(concerned, applicationID: applicationID, on: connection, logger: logger)
+        let compiler = RuleCompiler(catalog: catalog, now: Date())
         for owner in owners {
             let compiled: CompiledRule
             do {
@@ -78,7 +143,8 @@ struct RuleMembers: Sendable {
 
     /// Removes the users from every dynamic group and segment (before they are deleted).
     func removeEverywhere(users: [EntityID], applicationID: EntityID, on connection: PostgresConnection, logger: Logger) async throws {
-        for owner in try await Self.owners(applicationID: applicationID, on: connection, logger: logger) {
+        let all = try await Self.owners(applicationID: applicationID, on: connection, logger: logger)
+        for owner in try await Self.lock(all, applicationID: applicationID, on: connection, logger: logger) {
             try await self.refresh(owner, condition: "FALSE", users: users, applicationID: applicationID, on: connection, logger: logger)
         }
     }

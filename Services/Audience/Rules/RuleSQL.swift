@@ -67,7 +67,12 @@ extension CompiledCriterion {
         guard base != .exists else { return "TRUE" }
         let names = self.operands.compactMap(\.text)
         let ids = names.compactMap { EntityID($0) }
-        return "(\(identifier: alias).id = ANY(\(ids)) OR lower(\(identifier: alias).name) = ANY(\(names.map { $0.lowercased() })))"
+        return "(\(identifier: alias).id = ANY(\(ids)) OR lower(\(identifier: alias).name) = ANY(\(Self.lowered(names))))"
+    }
+
+    /// The texts lowered by PostgreSQL, as `lower(column)` is (Swift's lowercasing differs outside ASCII).
+    private static func lowered(_ texts: [String]) -> SQLFragment {
+        "ARRAY(SELECT lower(x) FROM unnest(\(texts)::text[]) AS x)"
     }
 
     /// The predicate of a positive operator on a value expression (NULL when the value is).
@@ -99,7 +104,7 @@ extension CompiledCriterion {
         case (.number, .in): return value + " = ANY(\(self.operands.compactMap { if case .number(let n) = $0 { n } else { nil } })::float8[])"
         case (_, .in):
             let texts = self.operands.compactMap(\.text)
-            return subject + " = ANY(\(folded ? texts.map { $0.lowercased() } : texts)::text[])"
+            return subject + " = ANY(" + (folded ? Self.lowered(texts) : "\(texts)::text[]") + ")"
         case (_, .notEquals), (_, .notContains), (_, .notIn), (_, .notExists):
             preconditionFailure("negative operators are compiled as NOT of their positive one")
         }

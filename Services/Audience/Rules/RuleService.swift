@@ -29,6 +29,16 @@ struct RuleService: Sendable {
         _ rule: Rule, owner: EntityID?, path: String = "", applicationID: EntityID, on connection: PostgresConnection, logger: Logger
     ) async throws -> CompiledRule {
         try await RulePatterns.check(rule, path: path, on: connection, logger: logger)
+        // What the rule names cannot be deleted (or made unsearchable) until this transaction ends.
+        let slugs = rule.fieldNames.filter { $0.hasPrefix("attributes.") }.map { String($0.dropFirst("attributes.".count)) }
+        let lock: SQLFragment = """
+            SELECT 1 FROM attribute_definitions WHERE application_id = \(applicationID) AND slug = ANY(\(slugs)) FOR SHARE
+            """
+        let lockSegments: SQLFragment = """
+            SELECT 1 FROM segments WHERE application_id = \(applicationID) AND id = ANY(\(rule.segmentReferences)) FOR KEY SHARE
+            """
+        if !slugs.isEmpty { try await connection.query(lock.query(), logger: logger) }
+        if !rule.segmentReferences.isEmpty { try await connection.query(lockSegments.query(), logger: logger) }
         let catalog = try await RuleMembers.catalog(applicationID: applicationID, on: connection, logger: logger)
         do {
             return try RuleCompiler(catalog: catalog, now: Date()).compile(rule, owner: owner, path: path)

@@ -67,7 +67,7 @@ struct SegmentRepository: Sendable {
     func update(
         _ id: EntityID, applicationID: EntityID, requiredVersion: Int?, logger: Logger, change: @Sendable (inout Segment) throws -> Void
     ) async throws -> Segment? {
-        try await self.client.withTransaction(logger: logger) { connection in
+        try await self.client.withTransaction(logger: logger) { connection -> Segment? in
             guard var segment = try await self.find(id, applicationID: applicationID, on: connection, lock: true, logger: logger)
             else { return nil }
             try EntityTag.check(required: requiredVersion, current: segment.version)
@@ -87,6 +87,18 @@ struct SegmentRepository: Sendable {
                 let owners = try await RuleMembers.owners(applicationID: applicationID, on: connection, logger: logger)
                 let catalog = try await RuleMembers.catalog(applicationID: applicationID, on: connection, logger: logger)
                 let affected = owners.filter { $0.id == segment.id || catalog.includes($0.rule, segment: segment.id) }
+                // The rules naming this segment must still compile with its new rule (depth, size).
+                let compiler = RuleCompiler(catalog: catalog, now: Date())
+                for owner in affected where owner.id != segment.id {
+                    do throws(RuleProblems) {
+                        _ = try compiler.compile(owner.rule, owner: owner.kind == .segment ? owner.id : nil)
+                    } catch {
+                        var problem = error.problem
+                        problem.detail = "The \(owner.kind.rawValue) \(owner.id) names this segment, and its rule would no longer be valid: "
+                            + problem.detail
+                        throw problem
+                    }
+                }
                 try await RuleRecalculationJob.enqueue(affected, applicationID: applicationID, jobs: self.jobs, on: connection, logger: logger)
             }
             return updated
