@@ -168,6 +168,10 @@ import Testing
             #expect(lines.first == "id,email,phone,username,firstName,lastName,type,status,createdAt,addedAt")
             #expect(lines.count == activeEngagedPaying + 1)
 
+            // The search (public, and internal for the users service) filters by segment.
+            let found = try await audience.call(.GET, "/audience/users?segments=\(a)&limit=5")
+            #expect((found.json["pagination"] as? [String: Any])?["total"] as? Int == activeEngagedPaying, "\(found.text.prefix(300))")
+
             // The member-id stream for broadcasts, as for groups.
             let token = try await ServiceTokens(secret: platform.serviceSecret, service: .notification).token()
             let app = try audience.applicationID()

@@ -25,7 +25,8 @@ struct AudienceUserHit: Encodable, Sendable, KeysetPageable {
 }
 
 /// `GET /api/v1/audience/users`: the application's users filtered by profile fields, tags,
-/// groups and searchable attributes, sorted by creation, update or one searchable attribute.
+/// groups, segments and searchable attributes, sorted by creation, update or one searchable
+/// attribute.
 ///
 /// Every attribute condition is an `EXISTS` on the definition's partial index; sorting by an
 /// attribute walks that index (users without a value are then not listed).
@@ -45,7 +46,7 @@ struct AudienceUserSearch: Sendable {
         filters: [
             "status": .choice(["active", "inactive", "blocked"]),
             "type": .choice(["visitor", "lead", "user", "agent", "admin", "bot"]),
-            "tags": .ids, "groups": .ids,
+            "tags": .ids, "groups": .ids, "segments": .ids,
         ],
         idColumn: "p.user_id")
 
@@ -111,6 +112,13 @@ struct AudienceUserSearch: Sendable {
         if case .ids(let tags) = query.filter("tags") {
             filters.append(
                 "EXISTS (SELECT 1 FROM user_tags t WHERE t.application_id = p.application_id AND t.user_id = p.user_id AND t.tag_id = ANY(\(tags)))")
+        }
+        if case .ids(let segments) = query.filter("segments") {
+            filters.append(
+                """
+                EXISTS (SELECT 1 FROM segment_members sm WHERE sm.application_id = p.application_id AND sm.user_id = p.user_id
+                    AND sm.segment_id = ANY(\(segments)))
+                """)
         }
         if case .ids(let groups) = query.filter("groups") {
             filters.append(
