@@ -10,7 +10,7 @@ func buildPlan(_ runtime: ServiceRuntime) async throws -> ServicePlan {
     let postgres = runtime.postgres
     let outbox = Outbox(
         source: .users,
-        routes: [EventRoute(subscriber: .audience, eventTypes: [.userCreated, .userUpdated, .userDeleted])])
+        routes: [EventRoute(subscriber: .audience, eventTypes: [.userCreated, .userUpdated, .userDeleted, .userActivity])])
 
     let apiKeys = APIKeyRepository(client: postgres)
     let applications = ApplicationRepository(client: postgres, apiKeys: apiKeys)
@@ -49,6 +49,8 @@ func buildPlan(_ runtime: ServiceRuntime) async throws -> ServicePlan {
     let changes = AccountChanges(users: users, sessions: sessions)
     UserController(repository: users, changes: changes, hasher: hasher).register(on: api.group("users"))
     UserAdminController(users: users, sessions: sessions, changes: changes).register(on: api.group("users"))
+    UserStatsController(stats: UserStatsRepository(client: postgres), activity: ActivityRepository(client: postgres, outbox: outbox))
+        .register(users: api.group("users"), summary: api.group("users-stats"))
     MeController(users: users, preferences: preferences, sessions: sessions, changes: changes, hasher: hasher, signIn: signIn)
         .register(on: api.group("me"))
     APIKeyController(repository: apiKeys).register(on: api.group("api-keys"))

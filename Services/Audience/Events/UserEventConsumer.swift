@@ -8,14 +8,14 @@ enum EventConsumerError: Error {
     case inconsistent(EntityID)
 }
 
-/// Applies the users service's `user.*` events to the projection, and re-evaluates the user
+/// Applies the users service's `user.*` events (activity included) to the projection, and re-evaluates the user
 /// against every dynamic group and segment in the same transaction, so their members stay
 /// current without periodic recalculation.
 struct UserEventConsumer: EventConsumer {
     let projection: UserProjectionRepository
     let members: RuleMembers
 
-    var eventTypes: Set<EventType> { [.userCreated, .userUpdated, .userDeleted] }
+    var eventTypes: Set<EventType> { [.userCreated, .userUpdated, .userDeleted, .userActivity] }
 
     func apply(_ event: EventEnvelope, on connection: PostgresConnection, logger: Logger) async throws {
         switch event.type {
@@ -36,6 +36,14 @@ struct UserEventConsumer: EventConsumer {
             try await connection.query(lock.query(), logger: logger)
             try await self.members.removeEverywhere(users: [event.subjectId], applicationID: event.applicationId, on: connection, logger: logger)
             try await self.projection.delete(event.subjectId, applicationID: event.applicationId, on: connection, logger: logger)
+        case .userActivity:
+            let activity = try event.decodePayload(as: UserActivity.self)
+            if try await self.projection.applyActivity(
+                activity, userID: event.subjectId, applicationID: event.applicationId, on: connection, logger: logger)
+            {
+                try await self.members.refresh(
+                    users: [event.subjectId], after: .profile, applicationID: event.applicationId, on: connection, logger: logger)
+            }
         default:
             break
         }

@@ -33,6 +33,22 @@ struct UserProjectionRepository: Sendable {
         try await connection.query(upsert.query(), logger: logger)
     }
 
+    /// Sets the user's engagement counters from a `user.activity` event, unless a later
+    /// activity was applied already (or the user is unknown); whether anything changed.
+    func applyActivity(_ activity: UserActivity, userID: EntityID, applicationID: EntityID, on connection: PostgresConnection, logger: Logger)
+        async throws -> Bool
+    {
+        let update: SQLFragment = """
+            UPDATE user_projection SET messages_sent = \(activity.messagesSent), messages_received = \(activity.messagesReceived),
+                visits = \(activity.visits), engagement_score = \(activity.engagementScore),
+                last_activity_at = \(RosterJSON.formatTimestamp(activity.lastActivityAt))::timestamptz,
+                activity_version = \(activity.activityVersion), projected_at = now()
+            WHERE application_id = \(applicationID) AND user_id = \(userID) AND activity_version < \(activity.activityVersion)
+            RETURNING 1
+            """
+        return try await !connection.query(update.query(), logger: logger).collect().isEmpty
+    }
+
     /// Erases the user in the caller's (inbox) transaction.
     func delete(_ userID: EntityID, applicationID: EntityID, on connection: PostgresConnection, logger: Logger) async throws {
         try await connection.query(

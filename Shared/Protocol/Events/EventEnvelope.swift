@@ -53,6 +53,7 @@ public struct EventType: RawRepresentable, Hashable, Codable, Sendable, Expressi
     public static let userCreated: EventType = "user.created"
     public static let userUpdated: EventType = "user.updated"
     public static let userDeleted: EventType = "user.deleted"
+    public static let userActivity: EventType = "user.activity"
     public static let membershipChanged: EventType = "audience.membership_changed"
 }
 
