@@ -13,7 +13,7 @@ func buildPlan(_ runtime: ServiceRuntime) async throws -> ServicePlan {
     let definitions = AttributeDefinitionRepository(client: client, jobs: runtime.jobs)
     let values = AttributeValueRepository(client: client, sealer: configuration.sealer, members: members)
     let tags = TagRepository(client: client)
-    let groups = GroupRepository(client: client, jobs: runtime.jobs)
+    let groups = GroupRepository(client: client, jobs: runtime.jobs, members: members)
     let rules = RuleService(client: client, jobs: runtime.jobs, members: members)
 
     let router = runtime.makeRouter(bulkEndpoints: ["add-users", "remove-users", "assign", "unassign", "user-attributes"])
@@ -30,7 +30,7 @@ func buildPlan(_ runtime: ServiceRuntime) async throws -> ServicePlan {
         .register(tags: api.group("tags"), stats: api.group("tags-stats"), user: api.group("users/:user/tags"))
     GroupController(groups: groups, jobs: runtime.jobs, projection: projection, rules: rules)
         .register(groups: api.group("groups"), stats: api.group("groups-stats"), user: api.group("users/:user/groups"))
-    SegmentController(segments: SegmentRepository(client: client, jobs: runtime.jobs), rules: rules).register(on: api.group("segments"))
+    SegmentController(segments: SegmentRepository(client: client, jobs: runtime.jobs, members: members), rules: rules).register(on: api.group("segments"))
     AudienceInternalController(lookups: AudienceLookupRepository(client: client, definitions: definitions), search: search)
         .register(on: runtime.internalGroup(router))
     return ServicePlan(

@@ -282,6 +282,20 @@ import Testing
             let changed = try await audience.call(.PATCH, "/groups/\(group)", json: newRule)
             #expect(changed.status == 200, "\(changed.text)")
             _ = try await Self.calculated(audience, "/groups/\(group)", field: "memberCount", count: Self.expected { Self.plan($0) != nil })
+
+            // Deleting the group announces every member's exit.
+            let before = try platform.database.count(
+                """
+                SELECT coalesce(sum(jsonb_array_length(payload->'userIds')), 0) FROM audience.outbox_events
+                WHERE subject_id = '\(group)' AND payload->>'change' = 'removed'
+                """)
+            #expect(try await audience.call(.DELETE, "/groups/\(group)").status == 204)
+            let after = try platform.database.count(
+                """
+                SELECT coalesce(sum(jsonb_array_length(payload->'userIds')), 0) FROM audience.outbox_events
+                WHERE subject_id = '\(group)' AND payload->>'change' = 'removed'
+                """)
+            #expect(after - before == Self.expected { Self.plan($0) != nil })
         }
     }
 

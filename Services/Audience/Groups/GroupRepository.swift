@@ -8,6 +8,7 @@ import RosterRuntime
 struct GroupRepository: Sendable {
     let client: PostgresClient
     let jobs: JobQueue
+    let members: RuleMembers
 
     static let listSpec = ListQuerySpec(
         sortFields: [
@@ -109,10 +110,22 @@ struct GroupRepository: Sendable {
         }
     }
 
-    /// Deletes a group and its memberships; `false` when unknown.
+    /// Deletes a group and its memberships; `false` when unknown. A dynamic group's members
+    /// leave first, so each exit is announced like any other.
     func delete(_ reference: String, applicationID: EntityID, logger: Logger) async throws -> Bool {
-        let delete: SQLFragment = "DELETE FROM groups WHERE \(Self.matching(reference, applicationID)) RETURNING id"
-        return try await !self.client.query(delete.query(), logger: logger).collect().isEmpty
+        try await self.client.withTransaction(logger: logger) { connection in
+            guard let group = try await self.find(reference, applicationID: applicationID, on: connection, lock: true, logger: logger) else {
+                return false
+            }
+            if let rule = group.rule {
+                try await self.members.refresh(
+                    RuleOwner(kind: .group, id: group.id, rule: rule), condition: "FALSE", users: nil, applicationID: applicationID,
+                    on: connection, logger: logger)
+            }
+            let delete: SQLFragment = "DELETE FROM groups WHERE application_id = \(applicationID) AND id = \(group.id)"
+            try await connection.query(delete.query(), logger: logger)
+            return true
+        }
     }
 
     /// Recounts a group's members (a repair; the count is kept exact as members change).

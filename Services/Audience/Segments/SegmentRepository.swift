@@ -10,6 +10,7 @@ import RosterRuntime
 struct SegmentRepository: Sendable {
     let client: PostgresClient
     let jobs: JobQueue
+    let members: RuleMembers
 
     static let listSpec = ListQuerySpec(
         sortFields: [
@@ -105,7 +106,8 @@ struct SegmentRepository: Sendable {
         }
     }
 
-    /// Deletes a segment and its members; `false` when unknown, 409 while a rule includes it.
+    /// Deletes a segment and its members (each exit announced); `false` when unknown, 409 while
+    /// a rule includes it.
     func delete(_ id: EntityID, applicationID: EntityID, logger: Logger) async throws -> Bool {
         try await self.client.withTransaction(logger: logger) { connection in
             guard let segment = try await self.find(id, applicationID: applicationID, on: connection, lock: true, logger: logger) else {
@@ -118,6 +120,9 @@ struct SegmentRepository: Sendable {
                 throw Problem.conflict(
                     "Segment \(segment.name) is named by the rules of \(names); change those rules first.", code: "segment_in_use")
             }
+            try await self.members.refresh(
+                RuleOwner(kind: .segment, id: id, rule: segment.rule), condition: "FALSE", users: nil, applicationID: applicationID,
+                on: connection, logger: logger)
             let delete: SQLFragment = "DELETE FROM segments WHERE application_id = \(applicationID) AND id = \(id)"
             try await connection.query(delete.query(), logger: logger)
             return true
