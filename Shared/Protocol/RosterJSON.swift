@@ -33,12 +33,20 @@ public enum RosterJSON {
     ///
     /// Built from whole milliseconds, so a timestamp stored at millisecond precision prints
     /// exactly (formatting a `Date`'s fraction directly can print .122 for .123).
-    public static func formatTimestamp(_ date: Date) -> String {
-        let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
-        let seconds = Int64((Double(milliseconds) / 1000).rounded(.down))
-        let fraction = milliseconds - seconds * 1000
+    public static func formatTimestamp(_ date: Date) -> String { self.format(date, fractionDigits: 3) }
+
+    /// RFC 3339 with microseconds, PostgreSQL's precision: list cursors hold these, so a row
+    /// stored with microseconds compares equal to its own cursor value.
+    public static func formatPreciseTimestamp(_ date: Date) -> String { self.format(date, fractionDigits: 6) }
+
+    /// `YYYY-MM-DDTHH:MM:SS.fffZ` with `fractionDigits` digits, rounded to the nearest unit.
+    private static func format(_ date: Date, fractionDigits: Int) -> String {
+        var scale: Int64 = 1
+        for _ in 0..<fractionDigits { scale *= 10 }
+        let units = Int64((date.timeIntervalSince1970 * Double(scale)).rounded())
+        let seconds = Int64((Double(units) / Double(scale)).rounded(.down))
         let whole = Date(timeIntervalSince1970: TimeInterval(seconds)).formatted(Date.ISO8601FormatStyle())
-        return whole.dropLast() + "." + String(format: "%03lld", fraction) + "Z"
+        return whole.dropLast() + "." + String(format: "%0\(fractionDigits)lld", units - seconds * scale) + "Z"
     }
 
     /// Parses RFC 3339 timestamps with or without fractional seconds; `nil` otherwise.

@@ -6,6 +6,9 @@
 --   psql -v role_prefix=roster_ -v users_password=... -v audience_password=... \
 --        -v verification_password=... -v notification_password=... -f bootstrap.sql
 --
+-- It also creates the `extensions` schema with pg_trgm and unaccent (the users search uses
+-- them; only a superuser may create them), usable by the four roles.
+--
 -- Re-running it resets the passwords to the given ones and changes nothing else.
 \set ON_ERROR_STOP on
 
@@ -23,6 +26,10 @@ DECLARE
 BEGIN
     EXECUTE format('REVOKE ALL ON DATABASE %I FROM PUBLIC', current_database());
     REVOKE ALL ON SCHEMA public FROM PUBLIC;
+    CREATE SCHEMA IF NOT EXISTS extensions;
+    REVOKE ALL ON SCHEMA extensions FROM PUBLIC;
+    CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA extensions;
+    CREATE EXTENSION IF NOT EXISTS unaccent SCHEMA extensions;
     FOREACH service IN ARRAY ARRAY['users', 'audience', 'verification', 'notification'] LOOP
         role_name := current_setting('roster.role_prefix') || service;
         secret := current_setting('roster.password_' || service);
@@ -35,6 +42,7 @@ BEGIN
             EXECUTE format('CREATE ROLE %I WITH LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD %L', role_name, secret);
         END IF;
         EXECUTE format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO %I', current_database(), role_name);
+        EXECUTE format('GRANT USAGE ON SCHEMA extensions TO %I', role_name);
         EXECUTE format('CREATE SCHEMA IF NOT EXISTS %I AUTHORIZATION %I', service, role_name);
         EXECUTE format('ALTER SCHEMA %I OWNER TO %I', service, role_name);
         EXECUTE format('REVOKE ALL ON SCHEMA %I FROM PUBLIC', service);

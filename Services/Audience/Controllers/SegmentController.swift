@@ -129,14 +129,10 @@ struct SegmentController: Sendable {
         let principal = try context.requireStaff()
         let segment = try await self.segment(context, applicationID: principal.applicationID)
         let members = MemberExport(table: .segments, owner: segment.id, applicationID: principal.applicationID, client: self.segments.client)
-        var headers = HTTPFields()
-        headers[.contentType] = "text/csv; charset=utf-8"
-        headers[.contentDisposition] = "attachment; filename=\"segment-\(segment.id).csv\""
         let logger = context.logger
-        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+        return AttachmentResponse.stream(filename: "segment-\(segment.id).csv", contentType: "text/csv; charset=utf-8") { writer in
             try await members.write(to: &writer, logger: logger)
-            try await writer.finish(nil)
-        })
+        }
     }
 
     /// `?userId=`: the rule tree with each criterion's result for that user.

@@ -45,7 +45,7 @@ struct AudienceUserSearch: Sendable {
         defaultSort: [SortKey("id", descending: true)],
         filters: [
             "status": .choice(["active", "inactive", "blocked"]),
-            "type": .choice(["visitor", "lead", "user", "agent", "admin", "bot"]),
+            "type": .choices(["visitor", "lead", "user", "agent", "admin", "bot"]),
             "tags": .ids, "groups": .ids, "segments": .ids,
         ],
         idColumn: "p.user_id")
@@ -108,7 +108,7 @@ struct AudienceUserSearch: Sendable {
 
         var filters: [SQLFragment] = ["p.application_id = \(applicationID)"]
         if case .string(let status) = query.filter("status") { filters.append("p.status = \(status)") }
-        if case .string(let type) = query.filter("type") { filters.append("p.type = \(type)") }
+        if case .strings(let types) = query.filter("type") { filters.append("p.type = ANY(\(types))") }
         if case .ids(let tags) = query.filter("tags") {
             filters.append(
                 "EXISTS (SELECT 1 FROM user_tags t WHERE t.application_id = p.application_id AND t.user_id = p.user_id AND t.tag_id = ANY(\(tags)))")

@@ -1,6 +1,6 @@
 import RosterRuntime
 
-/// The users service's own settings (tokens, password hashing, sign-in protection).
+/// The users service's own settings (tokens, password hashing, sign-in protection, presence).
 struct UsersConfiguration: Sendable {
     var accessTokenSeconds: Int
     var refreshTokenSeconds: Int
@@ -14,6 +14,8 @@ struct UsersConfiguration: Sendable {
     var loginPerMinute: Int
     var emailCheckPerMinute: Int
     var cookieSameSite: String
+    var presenceOnlineSeconds: Int
+    var presenceTypingSeconds: Int
 
     init(reader: SettingsReader) throws {
         self.accessTokenSeconds = try reader.int(.accessTokenSeconds, in: 1...86_400)
@@ -32,5 +34,7 @@ struct UsersConfiguration: Sendable {
             throw ConfigurationError("\(Setting.cookieSameSite.environmentName) must be Strict, Lax or None")
         }
         self.cookieSameSite = sameSite
+        self.presenceOnlineSeconds = try reader.int(.presenceOnlineSeconds, in: 1...86_400)
+        self.presenceTypingSeconds = try reader.int(.presenceTypingSeconds, in: 1...3_600)
     }
 }

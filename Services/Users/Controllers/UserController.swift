@@ -6,16 +6,16 @@ import RosterRuntime
 /// `/api/v1/users`: the application's users, for staff (read) and administrators (write).
 struct UserController: Sendable {
     let repository: UserRepository
+    let listing: UserListing
     let changes: AccountChanges
     let hasher: PasswordHasher
-
-    /// What `?include=` may name (audience data, embedded by a later release).
-    static let includable: Set<String> = ["groups", "tags", "attributes"]
 
     func register(on group: RouterGroup<RosterRequestContext>) {
         group.post(use: self.create)
         group.get(use: self.list)
         group.get("by", use: self.getBy)
+        group.get("details", use: self.details)
+        group.get("export", use: self.export)
         group.get(":id", use: self.get)
         group.put(":id", use: self.replace)
         group.patch(":id", use: self.update)
@@ -37,11 +37,13 @@ struct UserController: Sendable {
     @Sendable func get(_ request: Request, context: RosterRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
         let id = try context.requireID("user")
-        try Self.checkInclude(request)
+        let include = try UserInclude.parts(request.uri.queryParameters.get("include"))
         guard principal.isStaff || principal.userID == id,
             let user = try await self.repository.find(id, applicationID: principal.applicationID, logger: context.logger)
         else { throw Problem.notFound("No user \(id) in this application.") }
-        return try JSONResponses.json(UserResponse(user))
+        guard !include.isEmpty else { return try JSONResponses.json(UserResponse(user)) }
+        let included = try await self.listing.including([UserResponse(user)], include, applicationID: principal.applicationID)
+        return try JSONResponses.json(included[0])
     }
 
     /// `GET /users/by?field=email&value=...` (seed 003 get-user-by).
@@ -101,23 +103,44 @@ struct UserController: Sendable {
         return JSONResponses.noContent()
     }
 
+    /// The list in both dialects; `attributes.*` parameters filter by audience attributes.
     @Sendable func list(_ request: Request, context: RosterRequestContext) async throws -> Response {
         let principal = try context.requireStaff()
-        let query = try ListQueryParser.parse(request, spec: UserRepository.listSpec)
-        let page = try await self.repository.list(query, applicationID: principal.applicationID, logger: context.logger)
-        return try ListResponder.respond(page, query: query, request: request)
+        let parameters = ListQueryParser.parameters(of: request)
+        let attributes = parameters.filter { $0.0.hasPrefix("attributes.") }
+        let query = try ListQueryParser.parse(parameters: parameters.filter { !$0.0.hasPrefix("attributes.") }, spec: UserListSpec.spec)
+        let include = try UserInclude.parts(parameters.last(where: { $0.0 == "include" })?.1)
+        let page = try await self.listing.page(query, attributes: attributes, applicationID: principal.applicationID, logger: context.logger)
+        return try await self.listing.respond(page, query: query, include: include, request: request, applicationID: principal.applicationID)
     }
 
-    /// `?include=groups,tags,attributes` is accepted (and checked) now; the audience data it
-    /// names is embedded once the audience service provides it.
-    static func checkInclude(_ request: Request) throws {
-        guard let include = request.uri.queryParameters.get("include") else { return }
-        let unknown = include.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
-            .filter { !Self.includable.contains($0) }
-        guard unknown.isEmpty else {
-            throw Problem.badRequest(
-                "include may name \(Self.includable.sorted().joined(separator: ", ")).", code: "invalid_query",
-                errors: [.init(field: "include", code: "invalid_query", message: "unknown: \(unknown.joined(separator: ", "))")])
+    /// `GET /users/export?format=csv|json|ndjson&fields=...` with the list's own filters, streamed.
+    @Sendable func export(_ request: Request, context: RosterRequestContext) async throws -> Response {
+        let principal = try context.requireStaff()
+        let parameters = ListQueryParser.parameters(of: request)
+        let query = try ListQueryParser.parse(parameters: parameters, spec: UserListSpec.exportSpec)
+        let (format, fields) = try UserExport.parse(
+            format: parameters.last(where: { $0.0 == "format" })?.1, fields: parameters.last(where: { $0.0 == "fields" })?.1)
+        let conditions = try await self.listing.conditions(query, applicationID: principal.applicationID, logger: context.logger)
+        let export = UserExport(format: format, names: fields, conditions: conditions, client: self.listing.client)
+        let logger = context.logger
+        return AttachmentResponse.stream(filename: "users.\(format.rawValue)", contentType: format.contentType) { writer in
+            try await export.write(to: &writer, logger: logger)
+        }
+    }
+
+    /// `GET /users/details?details=email,phone` (seed 003 users-with-details): the users
+    /// having any of the details, as `{"email":[{"id","value"}],"phone":[...]}`, paged.
+    @Sendable func details(_ request: Request, context: RosterRequestContext) async throws -> Response {
+        let principal = try context.requireStaff()
+        let parameters = ListQueryParser.parameters(of: request)
+        let query = try ListQueryParser.parse(parameters: parameters, spec: UserListSpec.detailsSpec)
+        let details = try UserDetailsView.details(parameters.last(where: { $0.0 == "details" })?.1)
+        let page = try await self.listing.page(
+            query, extra: [SQLFragment.any(details.map(UserListing.present))], applicationID: principal.applicationID,
+            logger: context.logger)
+        return try ListResponder.respond(page, query: query, request: request) { items, pagination in
+            UserDetailsView(users: items, details: details, pagination: pagination)
         }
     }
 }

@@ -60,8 +60,17 @@ struct UserResponse: Encodable, Sendable, KeysetPageable {
 
     func sortValue(for field: String) -> String? {
         switch field {
-        case "createdAt": RosterJSON.formatTimestamp(self.createdAt)
-        case "updatedAt": RosterJSON.formatTimestamp(self.updatedAt)
+        case "createdAt": RosterJSON.formatPreciseTimestamp(self.createdAt)
+        case "updatedAt": RosterJSON.formatPreciseTimestamp(self.updatedAt)
+        case "lastActivityAt": self.lastActivityAt.map(RosterJSON.formatPreciseTimestamp)
+        case "lastLoginAt": self.lastLoginAt.map(RosterJSON.formatPreciseTimestamp)
+        // Text sorts compare lower-cased values (the list's indexes hold `lower(...)`).
+        case "email": self.email?.lowercased()
+        case "username": self.username?.lowercased()
+        case "firstName": self.firstName?.lowercased()
+        case "lastName": self.lastName?.lowercased()
+        case "department": self.department?.lowercased()
+        case "type": self.type
         default: nil
         }
     }

@@ -9,18 +9,6 @@ struct UserRepository: Sendable {
     let client: PostgresClient
     let outbox: Outbox
 
-    /// The list offered by `GET /api/v1/users` (filters and sorts all have indexes).
-    static let listSpec = ListQuerySpec(
-        sortFields: [
-            "createdAt": .init(column: "created_at", type: .timestamp),
-            "updatedAt": .init(column: "updated_at", type: .timestamp),
-        ],
-        defaultSort: [SortKey("createdAt", descending: true)],
-        filters: [
-            "status": .choice(UserStatus.allCases.map(\.rawValue)),
-            "type": .choice(UserType.allCases.map(\.rawValue)),
-        ])
-
     static let columns: SQLFragment = """
         id, application_id, email, phone, username, first_name, last_name, profile_image, language, timezone, country, city, \
         department, sex, to_char(birth_date, 'YYYY-MM-DD'), type, status, ban_reason, email_verified, phone_verified, \
@@ -36,21 +24,42 @@ struct UserRepository: Sendable {
     func create(_ user: User, passwordHash: String?, logger: Logger) async throws -> User {
         try await self.translatingConflicts {
             try await self.client.withTransaction(logger: logger) { connection in
-                let profile = user.profile
-                let insert: SQLFragment = """
-                    INSERT INTO users (id, application_id, email, phone, username, first_name, last_name, profile_image, language,
-                        timezone, country, city, department, sex, birth_date, type, status, email_verified, phone_verified, password_hash)
-                    VALUES (\(user.id), \(user.applicationID), \(profile.email), \(profile.phone), \(profile.username),
-                        \(profile.firstName), \(profile.lastName), \(profile.profileImage), \(profile.language), \(profile.timezone),
-                        \(profile.country), \(profile.city), \(profile.department), \(profile.sex), \(profile.birthDate)::date,
-                        \(user.type.rawValue), \(user.status.rawValue), \(user.emailVerified), \(user.phoneVerified), \(passwordHash))
-                    RETURNING \(Self.columns)
-                    """
-                let created = try await Self.decode(connection.query(insert.query(), logger: logger))[0]
-                try await self.emit(.userCreated, created, on: connection, logger: logger)
-                return created
+                try await self.insert(user, passwordHash: passwordHash, on: connection, logger: logger)
             }
         }
+    }
+
+    /// The application's bot (seed 003): the oldest user of type `bot`, made on first ask.
+    /// Concurrent first asks take turns on an advisory lock, so one bot is made.
+    func bot(applicationID: EntityID, logger: Logger) async throws -> User {
+        let select: SQLFragment = """
+            SELECT \(Self.columns) FROM users WHERE application_id = \(applicationID) AND type = 'bot' ORDER BY created_at, id LIMIT 1
+            """
+        if let found = try await Self.decode(self.client.query(select.query(), logger: logger)).first { return found }
+        return try await self.client.withTransaction(logger: logger) { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(hashtext(\("roster.bot:\(applicationID)")))", logger: logger)
+            if let found = try await Self.decode(connection.query(select.query(), logger: logger)).first { return found }
+            var bot = UserFactory.new(applicationID: applicationID, type: .bot)
+            bot.profile.firstName = "Bot"
+            return try await self.insert(bot, passwordHash: nil, on: connection, logger: logger)
+        }
+    }
+
+    /// Inserts a user and its `user.created` in the caller's transaction.
+    private func insert(_ user: User, passwordHash: String?, on connection: PostgresConnection, logger: Logger) async throws -> User {
+        let profile = user.profile
+        let insert: SQLFragment = """
+            INSERT INTO users (id, application_id, email, phone, username, first_name, last_name, profile_image, language,
+                timezone, country, city, department, sex, birth_date, type, status, email_verified, phone_verified, password_hash)
+            VALUES (\(user.id), \(user.applicationID), \(profile.email), \(profile.phone), \(profile.username),
+                \(profile.firstName), \(profile.lastName), \(profile.profileImage), \(profile.language), \(profile.timezone),
+                \(profile.country), \(profile.city), \(profile.department), \(profile.sex), \(profile.birthDate)::date,
+                \(user.type.rawValue), \(user.status.rawValue), \(user.emailVerified), \(user.phoneVerified), \(passwordHash))
+            RETURNING \(Self.columns)
+            """
+        let created = try await Self.decode(connection.query(insert.query(), logger: logger))[0]
+        try await self.emit(.userCreated, created, on: connection, logger: logger)
+        return created
     }
 
     func find(_ id: EntityID, applicationID: EntityID, logger: Logger) async throws -> User? {
@@ -148,15 +157,6 @@ struct UserRepository: Sendable {
             try await self.outbox.append([event], on: connection, logger: logger)
             return true
         }
-    }
-
-    func list(_ query: ListQuery, applicationID: EntityID, logger: Logger) async throws -> ListPage<UserResponse> {
-        var conditions: [SQLFragment] = ["application_id = \(applicationID)"]
-        if case .string(let status) = query.filter("status") { conditions.append("status = \(status)") }
-        if case .string(let type) = query.filter("type") { conditions.append("type = \(type)") }
-        return try await query.load(
-            Self.columns, from: "users", where: conditions, spec: Self.listSpec, client: self.client, logger: logger,
-            decode: { try await Self.decode($0).map(UserResponse.init) })
     }
 
     /// The user who signs in with `identifier` (email or username) and their password hash.

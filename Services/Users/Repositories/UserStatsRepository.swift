@@ -4,8 +4,10 @@ import PostgresNIO
 import RosterProtocol
 import RosterRuntime
 
-/// Aggregates over an application's users (seeds 000, 001, 003, 004), each one SQL statement.
-/// Days, weeks (from Monday), months and years are UTC calendar periods.
+/// Statistics of an application's users (seeds 000, 001, 003, 004), read from the counts
+/// kept in `user_facts` (migration 0007) — a few hundred rows whatever the number of users.
+/// Days, weeks (from Monday), months and years are UTC calendar periods; the rolling windows
+/// of growth count recent users on the creation index.
 struct UserStatsRepository: Sendable {
     let client: PostgresClient
 
@@ -30,32 +32,45 @@ struct UserStatsRepository: Sendable {
         var growth: Growth
     }
 
-    /// The start of the current UTC period (`day`, `week`, `month`, `year`).
-    private static func start(_ period: String) -> SQLFragment {
-        "(date_trunc('\(identifier: period)', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')"
+    /// The first day (`YYYY-MM-DD`) of the current UTC period (`day`, `week`, `month`, `year`).
+    private static func firstDay(_ period: String) -> SQLFragment {
+        "to_char(date_trunc('\(identifier: period)', now() AT TIME ZONE 'UTC'), 'YYYY-MM-DD')"
+    }
+
+    /// The kept facts of some dimensions, shards summed: `sum(users)` / `sum(score)` per value.
+    private static func facts(_ dimensions: [String], applicationID: EntityID) -> SQLFragment {
+        """
+        (SELECT dimension, value, sum(users)::int8 AS users, sum(score)::float8 AS score FROM user_facts
+         WHERE application_id = \(applicationID) AND dimension = ANY(\(dimensions)) GROUP BY dimension, value HAVING sum(users) <> 0) AS f
+        """
     }
 
     func summary(applicationID: EntityID, logger: Logger) async throws -> Summary {
         let select: SQLFragment = """
-            SELECT count(*)::int, (count(*) FILTER (WHERE status = 'active'))::int,
-                (count(*) FILTER (WHERE created_at >= \(Self.start("day"))))::int,
-                (count(*) FILTER (WHERE created_at >= \(Self.start("week"))))::int,
-                (count(*) FILTER (WHERE created_at >= \(Self.start("month"))))::int,
-                coalesce(avg(engagement_score), 0)::float8,
-                (count(*) FILTER (WHERE engagement_score >= 70))::int,
-                (count(*) FILTER (WHERE engagement_score >= 30 AND engagement_score < 70))::int,
-                (count(*) FILTER (WHERE engagement_score < 30))::int,
-                (count(*) FILTER (WHERE created_at >= now() - interval '1 day'))::int,
-                (count(*) FILTER (WHERE created_at >= now() - interval '7 days'))::int,
-                (count(*) FILTER (WHERE created_at >= now() - interval '30 days'))::int
-            FROM users WHERE application_id = \(applicationID)
+            SELECT coalesce(sum(users) FILTER (WHERE dimension = 'type_status'), 0)::int,
+                coalesce(sum(users) FILTER (WHERE dimension = 'type_status' AND value LIKE '%/active'), 0)::int,
+                coalesce(sum(users) FILTER (WHERE dimension = 'created_day' AND value >= \(Self.firstDay("day"))), 0)::int,
+                coalesce(sum(users) FILTER (WHERE dimension = 'created_day' AND value >= \(Self.firstDay("week"))), 0)::int,
+                coalesce(sum(users) FILTER (WHERE dimension = 'created_day' AND value >= \(Self.firstDay("month"))), 0)::int,
+                coalesce(sum(score) FILTER (WHERE dimension = 'engagement'), 0)::float8,
+                coalesce(sum(users) FILTER (WHERE dimension = 'engagement' AND value = 'high'), 0)::int,
+                coalesce(sum(users) FILTER (WHERE dimension = 'engagement' AND value = 'moderate'), 0)::int,
+                coalesce(sum(users) FILTER (WHERE dimension = 'engagement' AND value = 'low'), 0)::int
+            FROM \(Self.facts(["type_status", "created_day", "engagement"], applicationID: applicationID))
             """
-        let row = try await self.single(select, as: (Int, Int, Int, Int, Int, Double, Int, Int, Int, Int, Int, Int).self, logger: logger)
-        let (total, active, today, week, month, average, high, moderate, low, lastDay, lastWeek, lastMonth) = row
+        let (total, active, today, week, month, scores, high, moderate, low) = try await self.single(
+            select, as: (Int, Int, Int, Int, Int, Double, Int, Int, Int).self, logger: logger)
+        let recent: SQLFragment = """
+            SELECT (count(*) FILTER (WHERE created_at >= now() - interval '1 day'))::int,
+                (count(*) FILTER (WHERE created_at >= now() - interval '7 days'))::int, count(*)::int
+            FROM users WHERE application_id = \(applicationID) AND created_at >= now() - interval '30 days'
+            """
+        let (lastDay, lastWeek, lastMonth) = try await self.single(recent, as: (Int, Int, Int).self, logger: logger)
         func growth(_ new: Int) -> Double {
             let before = total - new
-            return before == 0 ? 0 : (Double(new) / Double(before) * 1000).rounded() / 10
+            return before <= 0 ? 0 : (Double(new) / Double(before) * 1000).rounded() / 10
         }
+        let average = total == 0 ? 0 : scores / Double(total)
         return Summary(
             totalUsers: total, activeUsers: active, newUsers: .init(today: today, thisWeek: week, thisMonth: month),
             engagement: .init(
@@ -86,23 +101,23 @@ struct UserStatsRepository: Sendable {
 
     func metrics(applicationID: EntityID, logger: Logger) async throws -> Metrics {
         let totals: SQLFragment = """
-            SELECT count(*)::int, (count(*) FILTER (WHERE created_at >= \(Self.start("month"))))::int,
-                (count(*) FILTER (WHERE created_at >= \(Self.start("year"))))::int,
-                (count(*) FILTER (WHERE email IS NOT NULL AND NOT email_verified))::int,
-                (count(*) FILTER (WHERE email IS NOT NULL AND NOT email_verified AND created_at >= \(Self.start("month"))))::int
-            FROM users WHERE application_id = \(applicationID)
+            SELECT coalesce(sum(users) FILTER (WHERE dimension = 'type_status'), 0)::int,
+                coalesce(sum(users) FILTER (WHERE dimension = 'created_day' AND value >= \(Self.firstDay("month"))), 0)::int,
+                coalesce(sum(users) FILTER (WHERE dimension = 'created_day' AND value >= \(Self.firstDay("year"))), 0)::int,
+                coalesce(sum(users) FILTER (WHERE dimension = 'incomplete_day'), 0)::int,
+                coalesce(sum(users) FILTER (WHERE dimension = 'incomplete_day' AND value >= \(Self.firstDay("month"))), 0)::int
+            FROM \(Self.facts(["type_status", "created_day", "incomplete_day"], applicationID: applicationID))
             """
         let (total, month, year, incomplete, incompleteMonth) = try await self.single(totals, as: (Int, Int, Int, Int, Int).self, logger: logger)
         let months: SQLFragment = """
-            SELECT to_char(m, 'YYYY-MM'), (SELECT count(*)::int FROM users WHERE application_id = \(applicationID)
-                AND created_at >= m AT TIME ZONE 'UTC' AND created_at < (m + interval '1 month') AT TIME ZONE 'UTC')
+            SELECT to_char(m, 'YYYY-MM'), coalesce((SELECT sum(users) FROM \(Self.facts(["created_day"], applicationID: applicationID))
+                WHERE left(value, 7) = to_char(m, 'YYYY-MM')), 0)::int
             FROM generate_series(date_trunc('month', now() AT TIME ZONE 'UTC') - interval '11 months',
                 date_trunc('month', now() AT TIME ZONE 'UTC'), interval '1 month') AS m
             ORDER BY m
             """
         let years: SQLFragment = """
-            SELECT to_char(date_trunc('year', created_at AT TIME ZONE 'UTC'), 'YYYY') AS y, count(*)::int
-            FROM users WHERE application_id = \(applicationID) GROUP BY 1 ORDER BY 1
+            SELECT left(value, 4), sum(users)::int FROM \(Self.facts(["created_day"], applicationID: applicationID)) GROUP BY 1 ORDER BY 1
             """
         return Metrics(
             totalUsers: total, createdThisMonth: month, createdThisYear: year,
@@ -112,35 +127,40 @@ struct UserStatsRepository: Sendable {
             byStatus: try await self.counts(by: "status", applicationID: applicationID, logger: logger))
     }
 
-    /// Users per value of a column (`type`, `status`, `sex`), every value the column takes
-    /// listed with 0 when none has it; `unknown` counts users without one.
+    /// Users per value of `type`, `status` or `sex`, every value listed (0 when none has it);
+    /// `unknown` counts users without a sex.
     func counts(by column: String, applicationID: EntityID, logger: Logger) async throws -> [String: Int] {
-        let values: [String] =
+        let (values, select): ([String], SQLFragment) =
             switch column {
-            case "type": UserType.allCases.map(\.rawValue)
-            case "status": UserStatus.allCases.map(\.rawValue)
-            default: ["male", "female", "other"]
+            case "type", "status":
+                (
+                    column == "type" ? UserType.allCases.map(\.rawValue) : UserStatus.allCases.map(\.rawValue),
+                    """
+                    SELECT \(column == "type" ? "split_part(value, '/', 1)" : "split_part(value, '/', 2)" as SQLFragment), sum(users)::int
+                    FROM \(Self.facts(["type_status"], applicationID: applicationID)) GROUP BY 1
+                    """
+                )
+            default:
+                (["male", "female", "other"], "SELECT value, users::int FROM \(Self.facts(["sex"], applicationID: applicationID))")
             }
         var counts = Dictionary(uniqueKeysWithValues: values.map { ($0, 0) })
-        let select: SQLFragment = """
-            SELECT coalesce(\(identifier: column), 'unknown'), count(*)::int FROM users WHERE application_id = \(applicationID) GROUP BY 1
-            """
         for try await (value, count) in try await self.client.query(select.query(), logger: logger).decode((String, Int).self) {
             counts[value] = count
         }
         return counts
     }
 
-    /// Users per age bucket (seed 004), from the birth date, in whole years in UTC today.
+    /// Users per age bucket (seed 004), from the birth dates kept, in whole years in UTC today.
     func ages(applicationID: EntityID, logger: Logger) async throws -> [String: Int] {
         let buckets = ["under18", "18-24", "25-34", "35-44", "45-54", "55-64", "65+", "unknown"]
         var counts = Dictionary(uniqueKeysWithValues: buckets.map { ($0, 0) })
         let select: SQLFragment = """
             SELECT CASE WHEN age IS NULL THEN 'unknown' WHEN age < 18 THEN 'under18' WHEN age < 25 THEN '18-24'
                 WHEN age < 35 THEN '25-34' WHEN age < 45 THEN '35-44' WHEN age < 55 THEN '45-54' WHEN age < 65 THEN '55-64'
-                ELSE '65+' END, count(*)::int
-            FROM (SELECT extract(year FROM age((now() AT TIME ZONE 'UTC')::date, birth_date))::int AS age
-                FROM users WHERE application_id = \(applicationID)) a
+                ELSE '65+' END, sum(users)::int
+            FROM (SELECT users, CASE WHEN value = 'unknown' THEN NULL
+                    ELSE extract(year FROM age((now() AT TIME ZONE 'UTC')::date, value::date))::int END AS age
+                FROM \(Self.facts(["birth_date"], applicationID: applicationID))) a
             GROUP BY 1
             """
         for try await (bucket, count) in try await self.client.query(select.query(), logger: logger).decode((String, Int).self) {
@@ -158,26 +178,13 @@ struct UserStatsRepository: Sendable {
     }
 
     func preferences(applicationID: EntityID, logger: Logger) async throws -> PreferenceCounts {
-        func tally(_ key: String) async throws -> [String: Int] {
-            let select: SQLFragment = """
-                SELECT item, count(*)::int FROM users, jsonb_array_elements_text(
-                    CASE WHEN jsonb_typeof(preferences -> \(key)) = 'array' THEN preferences -> \(key) ELSE '[]' END) AS item
-                WHERE application_id = \(applicationID) GROUP BY 1
-                """
-            var counts: [String: Int] = [:]
-            for try await (item, count) in try await self.client.query(select.query(), logger: logger).decode((String, Int).self) {
-                counts[item] = count
-            }
-            return counts
+        var counts: [String: [String: Int]] = ["category": [:], "network": [:], "no_category": [:]]
+        let select: SQLFragment = "SELECT dimension, value, users::int FROM \(Self.facts(["category", "network", "no_category"], applicationID: applicationID))"
+        for try await (dimension, value, count) in try await self.client.query(select.query(), logger: logger).decode((String, String, Int).self) {
+            counts[dimension, default: [:]][value] = count
         }
-        let without: SQLFragment = """
-            SELECT count(*)::int FROM users WHERE application_id = \(applicationID)
-                AND coalesce(jsonb_array_length(CASE WHEN jsonb_typeof(preferences -> 'categories') = 'array'
-                    THEN preferences -> 'categories' END), 0) = 0
-            """
         return PreferenceCounts(
-            categories: try await tally("categories"), networks: try await tally("networks"),
-            withoutCategories: try await self.single(without, as: (Int).self, logger: logger))
+            categories: counts["category"] ?? [:], networks: counts["network"] ?? [:], withoutCategories: counts["no_category"]?[""] ?? 0)
     }
 
     private func periods(_ select: SQLFragment, logger: Logger) async throws -> [Metrics.Period] {

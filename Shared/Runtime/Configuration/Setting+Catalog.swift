@@ -72,6 +72,12 @@ extension Setting {
     public static let cookieSameSite = Setting(
         "auth.cookieSameSite", default: "Strict", services: [.users],
         summary: "SameSite of the browser-mode cookies: `Strict`, `Lax` or `None`.")
+    public static let presenceOnlineSeconds = Setting(
+        "presence.onlineSeconds", default: "60", services: [.users],
+        summary: "How long after their last heartbeat a user counts as online.")
+    public static let presenceTypingSeconds = Setting(
+        "presence.typingSeconds", default: "10", services: [.users],
+        summary: "How long a typing status lasts unless renewed or cleared.")
     public static let bootstrapAPIKey = Setting(
         "bootstrap.apiKey", secret: true, services: [.users],
         summary: "Admin API key of the default application, used only on the very first start; when unset one is generated and printed once.")
@@ -99,6 +105,7 @@ extension Setting {
         .bcryptCost, .hashThreads, .hashQueueLimit,
         .lockoutThreshold, .addressLockoutThreshold, .lockoutBaseSeconds, .lockoutMaxSeconds,
         .loginPerMinute, .emailCheckPerMinute, .cookieSameSite,
+        .presenceOnlineSeconds, .presenceTypingSeconds,
         .attributeEncryptionKeys, .rulesTimeRefreshSeconds,
     ]
 }

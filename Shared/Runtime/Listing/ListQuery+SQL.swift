@@ -5,8 +5,7 @@ extension ListQuery {
     /// `ORDER BY <sort keys>, <id>`; the id makes every order total, which keyset paging needs.
     public func orderClause(_ spec: ListQuerySpec) -> SQLFragment {
         var parts: [SQLFragment] = self.sort.map { key in
-            let column = spec.sortFields[key.field]!.column
-            return "\(identifier: column)" + (key.descending ? " DESC" : " ASC")
+            spec.sortFields[key.field]!.sql + (key.descending ? " DESC" : " ASC")
         }
         let idDescending = self.sort.last?.descending ?? false
         parts.append("\(identifier: spec.idColumn)" + (idDescending ? " DESC" : " ASC"))
@@ -19,18 +18,22 @@ extension ListQuery {
     /// mix of directions, where a row comparison `(a, b) > (x, y)` is not.
     public func keysetCondition(_ spec: ListQuerySpec) throws -> SQLFragment {
         guard let cursor = self.cursor else { return "TRUE" }
-        var columns: [(column: String, descending: Bool, value: SQLFragment)] = []
+        var columns: [(sql: SQLFragment, descending: Bool, nullable: Bool, value: SQLFragment)] = []
         for (index, key) in self.sort.enumerated() {
             let field = spec.sortFields[key.field]!
-            columns.append((field.column, key.descending, try Self.bind(cursor.values[index], type: field.type)))
+            columns.append((field.sql, key.descending, field.nullable, try Self.bind(cursor.values[index], type: field.type)))
         }
-        columns.append((spec.idColumn, self.sort.last?.descending ?? false, "\(cursor.lastID)"))
+        columns.append(("\(identifier: spec.idColumn)", self.sort.last?.descending ?? false, false, "\(cursor.lastID)"))
         var alternatives: [SQLFragment] = []
         for index in columns.indices {
-            var conditions: [SQLFragment] = columns[..<index].map { "\(identifier: $0.column) = \($0.value)" }
+            let equalPrefix: [SQLFragment] = columns[..<index].map { $0.sql + " = " + $0.value }
             let current = columns[index]
-            conditions.append("\(identifier: current.column)" + (current.descending ? " < " : " > ") + current.value)
-            alternatives.append(SQLFragment.all(conditions))
+            alternatives.append(SQLFragment.all(equalPrefix + [current.sql + (current.descending ? " < " : " > ") + current.value]))
+            // A cursor always holds values (pages ending on a missing one issue none), and
+            // ascending orders put missing values last: those rows still follow.
+            if current.nullable, !current.descending {
+                alternatives.append(SQLFragment.all(equalPrefix + [current.sql + " IS NULL"]))
+            }
         }
         return SQLFragment.any(alternatives)
     }
@@ -76,7 +79,7 @@ extension ListQuery {
             return "\(id)"
         case .boolean:
             return "\(text == "true")"
-        case .string, .choice, .strings, .ids:
+        case .string, .choice, .choices, .strings, .ids:
             return "\(text)"
         }
     }

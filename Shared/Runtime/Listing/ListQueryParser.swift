@@ -27,6 +27,12 @@ public enum ListQueryParser {
         if let (name, _) = parameters.first(where: { $0.1.contains("\u{0}") }) {
             throw Self.invalid(name, "must not contain the NUL character")
         }
+        if let others = spec.otherParameters {
+            let known = Self.pagingNames.union(["sort", "filter", "q", "search"]).union(spec.filters.keys).union(others)
+            if let (name, _) = parameters.first(where: { !known.contains($0.0) }) {
+                throw Self.unknownFilter(name, spec: spec, parameter: name)
+            }
+        }
         func value(_ name: String) -> String? { parameters.last(where: { $0.0 == name })?.1 }
         func firstValue(of names: [String]) -> (String, String)? {
             for name in names { if let found = value(name) { return (name, found) } }
@@ -201,6 +207,10 @@ public enum ListQueryParser {
                 throw Self.invalid(parameter, "must be an RFC 3339 timestamp or a YYYY-MM-DD date")
             }
             return .timestamp(date)
+        case (.choices(let values), _):
+            let items = try Self.listItems(raw, parameter: parameter)
+            guard !items.isEmpty, items.allSatisfy(values.contains) else { throw Self.invalid(parameter, "must be \(type.expectation)") }
+            return .strings(items)
         case (.strings, _), (.ids, _):
             let items = try Self.listItems(raw, parameter: parameter)
             if type == .strings { return .strings(items) }
@@ -240,10 +250,10 @@ public enum ListQueryParser {
             errors: [.init(field: parameter, code: "invalid_query", message: message)])
     }
 
-    static func unknownFilter(_ name: String, spec: ListQuerySpec) -> Problem {
+    static func unknownFilter(_ name: String, spec: ListQuerySpec, parameter: String? = nil) -> Problem {
         let allowed = spec.filters.keys.sorted().joined(separator: ", ")
         return .badRequest(
             "Unknown filter \"\(name)\"; filters of this list: \(allowed.isEmpty ? "none" : allowed).", code: "invalid_filter",
-            errors: [.init(field: "filter.\(name)", code: "invalid_filter", message: "unknown filter")])
+            errors: [.init(field: parameter ?? "filter.\(name)", code: "invalid_filter", message: "unknown filter")])
     }
 }

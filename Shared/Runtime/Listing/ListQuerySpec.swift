@@ -5,12 +5,25 @@
 public struct ListQuerySpec: Sendable {
     /// A field the list can be sorted by.
     public struct SortField: Sendable {
-        public var column: String
+        /// The sorted value as trusted SQL: a column name, or an expression such as `lower(email)`.
+        public var sql: SQLFragment
         public var type: ValueType
+        /// Whether rows may have no value: they sort last ascending (first descending), and
+        /// keyset paging must not lose them.
+        public var nullable: Bool
 
-        public init(column: String, type: ValueType) {
-            self.column = column
+        /// Sorts by a plain column (`created_at`, `p.user_id`).
+        public init(column: String, type: ValueType, nullable: Bool = false) {
+            self.sql = "\(identifier: column)"
             self.type = type
+            self.nullable = nullable
+        }
+
+        /// Sorts by an expression of the endpoint's own making (an index on it should exist).
+        public init(expression: StaticString, type: ValueType, nullable: Bool = false) {
+            self.sql = SQLFragment(stringLiteral: "\(expression)")
+            self.type = type
+            self.nullable = nullable
         }
     }
 
@@ -21,6 +34,8 @@ public struct ListQuerySpec: Sendable {
         case number
         /// One of the listed strings.
         case choice([String])
+        /// Some of the listed strings, as a JSON array or comma-separated.
+        case choices([String])
         /// Several strings, as a JSON array or comma-separated.
         case strings
         /// Several ids, as a JSON array or comma-separated.
@@ -36,6 +51,7 @@ public struct ListQuerySpec: Sendable {
             case .id: "an id (UUID)"
             case .timestamp: "an RFC 3339 timestamp or a YYYY-MM-DD date"
             case .choice(let values): "one of " + values.joined(separator: ", ")
+            case .choices(let values): "a list of " + values.joined(separator: ", ")
             case .strings: "a list of strings"
             case .ids: "a list of ids"
             }
@@ -51,11 +67,17 @@ public struct ListQuerySpec: Sendable {
     public var maxLimit: Int
     /// The column of the id, the last tie-breaker of every order.
     public var idColumn: String
+    /// When set, the other query parameters the endpoint reads itself (`include`, ...): any
+    /// parameter that is neither one of these nor part of the list query is refused with a
+    /// 400 naming it. When `nil`, unknown parameters are ignored.
+    public var otherParameters: Set<String>?
 
     public init(
         sortFields: [String: SortField], defaultSort: [SortKey], filters: [String: ValueType] = [:],
-        searchable: Bool = false, defaultLimit: Int = 20, maxLimit: Int = 100, idColumn: String = "id"
+        searchable: Bool = false, defaultLimit: Int = 20, maxLimit: Int = 100, idColumn: String = "id",
+        otherParameters: Set<String>? = nil
     ) {
+        self.otherParameters = otherParameters
         self.sortFields = sortFields
         self.defaultSort = defaultSort
         self.filters = filters

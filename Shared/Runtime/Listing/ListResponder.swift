@@ -13,18 +13,24 @@ public enum ListResponder {
     public static func respond<Item: Encodable & Sendable>(
         _ page: ListPage<Item>, query: ListQuery, request: Request
     ) throws -> Response {
-        let encoder = RosterJSON.makeEncoder()
-        let start = query.cursor?.position ?? query.offset
-        let body: Data
-        switch query.style {
-        case .range:
-            body = try encoder.encode(page.items)
-        case .envelope:
-            let pagination = PaginationInfo(
-                page: query.page, limit: query.limit, total: page.total, hasNext: page.hasNext,
-                hasPrevious: start > 0, nextCursor: page.nextCursor)
-            body = try encoder.encode(Envelope(data: page.items, pagination: pagination))
+        try self.respond(page, query: query, request: request) { items, pagination in
+            if let pagination { AnyEncodable(Envelope(data: items, pagination: pagination)) } else { AnyEncodable(items) }
         }
+    }
+
+    /// A list page in a shape of the endpoint's own: `body` gets the items and, for envelope
+    /// requests, the pagination (`nil` for `range=` requests); the headers are the same.
+    public static func respond<Item: Encodable & Sendable, Body: Encodable>(
+        _ page: ListPage<Item>, query: ListQuery, request: Request, body shape: ([Item], PaginationInfo?) -> Body
+    ) throws -> Response {
+        let start = query.cursor?.position ?? query.offset
+        let pagination: PaginationInfo? =
+            query.style == .range
+            ? nil
+            : PaginationInfo(
+                page: query.page, limit: query.limit, total: page.total, hasNext: page.hasNext, hasPrevious: start > 0,
+                nextCursor: page.nextCursor)
+        let body = try RosterJSON.makeEncoder().encode(shape(page.items, pagination))
         var headers = HTTPFields()
         headers[.contentType] = "application/json; charset=utf-8"
         headers[.contentRange] =
@@ -39,6 +45,13 @@ public enum ListResponder {
     private struct Envelope<Item: Encodable>: Encodable {
         var data: [Item]
         var pagination: PaginationInfo
+    }
+
+    /// Either body shape of `respond`, as one type.
+    private struct AnyEncodable: Encodable {
+        let value: any Encodable
+        init(_ value: any Encodable) { self.value = value }
+        func encode(to encoder: any Encoder) throws { try self.value.encode(to: encoder) }
     }
 
     static func links<Item>(page: ListPage<Item>, query: ListQuery, request: Request, start: Int) -> [String] {
@@ -81,7 +94,7 @@ public enum ListResponder {
 
 extension String {
     /// Percent-encodes everything but unreserved characters, for building query strings.
-    var urlQueryEncoded: String {
+    public var urlQueryEncoded: String {
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-._~")
         return self.addingPercentEncoding(withAllowedCharacters: allowed) ?? self

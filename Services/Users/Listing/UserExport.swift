@@ -1,0 +1,123 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import PostgresNIO
+import RosterProtocol
+import RosterRuntime
+
+/// `GET /api/v1/users/export` (seeds 000, 003): the users the list's own filters select, as
+/// CSV, a JSON array or NDJSON, with the chosen fields; PostgreSQL writes each line. Read in creation order five thousand
+/// at a time, each batch a keyset query of its own on the creation index, written out before
+/// the next is read: memory stays flat in the number of users.
+struct UserExport: Sendable {
+    enum Format: String, CaseIterable, Sendable {
+        case csv, json, ndjson
+
+        var contentType: String {
+            switch self {
+            case .csv: "text/csv; charset=utf-8"
+            case .json: "application/json; charset=utf-8"
+            case .ndjson: "application/x-ndjson; charset=utf-8"
+            }
+        }
+    }
+
+    /// An exportable field: its SQL expression.
+    struct Field: Sendable {
+        var sql: String
+    }
+
+    /// RFC 3339 in UTC with milliseconds, as the API shows timestamps.
+    static func timestamp(_ column: String) -> String {
+        "to_char(\(column) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+    }
+    static let fields: KeyValuePairs<String, Field> = [
+        "id": .init(sql: "id"), "email": .init(sql: "email"), "phone": .init(sql: "phone"), "username": .init(sql: "username"),
+        "firstName": .init(sql: "first_name"), "lastName": .init(sql: "last_name"), "profileImage": .init(sql: "profile_image"),
+        "type": .init(sql: "type"), "status": .init(sql: "status"), "language": .init(sql: "language"),
+        "timezone": .init(sql: "timezone"), "country": .init(sql: "country"), "city": .init(sql: "city"),
+        "department": .init(sql: "department"), "sex": .init(sql: "sex"), "birthDate": .init(sql: "to_char(birth_date, 'YYYY-MM-DD')"),
+        "emailVerified": .init(sql: "email_verified"), "phoneVerified": .init(sql: "phone_verified"),
+        "lastLoginAt": .init(sql: timestamp("last_login_at")),
+        "lastActivityAt": .init(sql: timestamp("last_activity_at")),
+        "createdAt": .init(sql: timestamp("created_at")),
+        "updatedAt": .init(sql: timestamp("updated_at")),
+    ]
+    static let defaultFields = ["id", "email", "phone", "username", "firstName", "lastName", "type", "status", "createdAt"]
+    static let batchSize = 5_000
+
+    let format: Format
+    let names: [String]
+    let conditions: [SQLFragment]
+    let client: PostgresClient
+
+    /// The `format` and `fields` parameters, checked: a 400 names what is unknown.
+    static func parse(format text: String?, fields list: String?) throws -> (Format, [String]) {
+        guard let format = Format(rawValue: text ?? "csv") else {
+            throw Problem.badRequest(
+                "Query parameter format must be csv, json or ndjson.", code: "invalid_query",
+                errors: [.init(field: "format", code: "invalid_query", message: "csv, json or ndjson")])
+        }
+        let names = list.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? Self.defaultFields
+        let known = Set(Self.fields.map(\.key))
+        let unknown = names.filter { !known.contains($0) }
+        guard !names.isEmpty, unknown.isEmpty, Set(names).count == names.count else {
+            throw Problem.badRequest(
+                "Query parameter fields lists distinct fields among \(Self.fields.map(\.key).joined(separator: ", ")).",
+                code: "invalid_query",
+                errors: [.init(field: "fields", code: "invalid_query", message: unknown.isEmpty ? "empty or repeated" : "unknown: \(unknown.joined(separator: ", "))")])
+        }
+        return (format, names)
+    }
+
+    /// One output line per user, made by PostgreSQL: `csv_field(...)` joined by commas, or a
+    /// `json_build_object(...)` (booleans stay booleans, missing values are null).
+    var lineSQL: SQLFragment {
+        let chosen = self.names.map { name in (name, Self.fields.first { $0.key == name }!.value) }
+        switch self.format {
+        case .csv:
+            return SQLFragment(stringLiteral: chosen.map { "csv_field((\($0.1.sql))::text)" }.joined(separator: " || ',' || "))
+        case .json, .ndjson:
+            let pairs = chosen.map { name, field in "'\(name)', \(field.sql)" }
+            return SQLFragment(stringLiteral: "json_build_object(\(pairs.joined(separator: ", ")))::text")
+        }
+    }
+
+    func write(to writer: inout any ResponseBodyWriter, logger: Logger) async throws {
+        let (separator, terminator) =
+            switch self.format {
+            case .csv: ("", "\r\n")
+            case .json: (",", "")
+            case .ndjson: ("", "\n")
+            }
+        switch self.format {
+        case .csv: try await writer.write(ByteBuffer(string: CSVLine.make(self.names)))
+        case .json: try await writer.write(ByteBuffer(string: "["))
+        case .ndjson: break
+        }
+        // The last row's creation instant (as PostgreSQL's own text, exact) and id.
+        var after: (String, EntityID)?
+        var first = true
+        while true {
+            let keyset: [SQLFragment] = after.map { ["(created_at, id) > (\($0.0)::timestamptz, \($0.1))"] } ?? []
+            let select: SQLFragment = """
+                SELECT created_at::text, id, \(self.lineSQL) FROM users WHERE \(SQLFragment.all(self.conditions + keyset))
+                ORDER BY users.created_at, users.id LIMIT \(Self.batchSize)
+                """
+            var chunk = ByteBuffer()
+            var count = 0
+            for try await (created, id, line) in try await self.client.query(select.query(), logger: logger).decode((String, EntityID, String).self) {
+                if !first { chunk.writeString(separator) }
+                chunk.writeString(line)
+                chunk.writeString(terminator)
+                after = (created, id)
+                first = false
+                count += 1
+            }
+            if chunk.readableBytes > 0 { try await writer.write(chunk) }
+            if count < Self.batchSize { break }
+        }
+        if self.format == .json { try await writer.write(ByteBuffer(string: "]")) }
+    }
+}
