@@ -50,6 +50,8 @@ func buildPlan(_ runtime: ServiceRuntime) async throws -> ServicePlan {
     let listing = UserListing(client: postgres, audience: AudienceDirectory(client: runtime.internalClient))
     UserController(repository: users, listing: listing, changes: changes, hasher: hasher).register(on: api.group("users"))
     let presence = PresenceRepository(client: postgres, onlineSeconds: configuration.presenceOnlineSeconds)
+    BulkUserController(bulk: BulkUserRepository(client: postgres, outbox: outbox), listing: listing, idempotent: IdempotentWork(client: postgres))
+        .register(on: api.group("users"))
     AgentController(listing: listing, presence: presence).register(on: api.group("agents"))
     PresenceController(presence: presence, users: users).register(presence: api.group("presence"), users: api.group("users"))
     ConversationController(conversations: ConversationRepository(client: postgres, typingSeconds: configuration.presenceTypingSeconds))

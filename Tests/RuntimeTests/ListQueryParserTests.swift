@@ -101,7 +101,9 @@ import Testing
         let cursor = ListCursor(order: "-email,createdAt", values: ["a@x.io", "2024-01-15T10:00:00.123Z"], lastID: id, position: 5)
         let query = try self.parse([("sort", "-email,createdAt"), ("cursor", cursor.encoded())])
         let sql = try query.keysetCondition(self.spec).query().sql
-        #expect(sql == "((email < $1)) OR ((email = $2) AND (created_at > $3::timestamptz)) OR ((email = $4) AND (created_at = $5::timestamptz) AND (id > $6))")
+        #expect(
+            sql == "((((email < $1))) OR (((email = $2) AND (created_at > $3::timestamptz))) "
+                + "OR (((email = $4) AND (created_at = $5::timestamptz) AND (id > $6))))")
         #expect(try query.orderClause(self.spec).query().sql == "ORDER BY email DESC, created_at ASC, id ASC")
     }
 }

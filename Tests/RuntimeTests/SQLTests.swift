@@ -29,7 +29,10 @@ import Testing
     @Test func allAndAnyCombine() throws {
         #expect(try SQLFragment.all([]).query().sql == "TRUE")
         #expect(try SQLFragment.any([]).query().sql == "FALSE")
-        #expect(try SQLFragment.all(["a = \(1)", "b = \(2)"]).query().sql == "(a = $1) AND (b = $2)")
+        #expect(try SQLFragment.all(["a = \(1)", "b = \(2)"]).query().sql == "((a = $1) AND (b = $2))")
+        // Each stays one condition beside others: an OR never escapes the AND around it.
+        let scoped: SQLFragment = "tenant = \(7) AND " + SQLFragment.any(["a", "b"])
+        #expect(try scoped.query().sql == "tenant = $1 AND ((a) OR (b))")
     }
 
     @Test func scriptSplitterKeepsQuotedSemicolons() {

@@ -77,14 +77,16 @@ public struct SQLFragment: Sendable, ExpressibleByStringInterpolation {
         return result
     }
 
-    /// `a AND b AND ...`, or `TRUE` when there is nothing to combine.
+    /// `((a) AND (b) AND ...)`, or `TRUE` when there is nothing to combine. Wrapped whole, so
+    /// it stays one condition next to any operator.
     public static func all(_ conditions: [SQLFragment]) -> SQLFragment {
-        conditions.isEmpty ? "TRUE" : "(" + self.joined(conditions, separator: ") AND (") + ")"
+        conditions.isEmpty ? "TRUE" : "((" + self.joined(conditions, separator: ") AND (") + "))"
     }
 
-    /// `a OR b OR ...`, or `FALSE` when there is nothing to combine.
+    /// `((a) OR (b) OR ...)`, or `FALSE` when there is nothing to combine. Wrapped whole: `x AND
+    /// (a) OR (b)` would let `b` match rows `x` excludes (another tenant's, say).
     public static func any(_ conditions: [SQLFragment]) -> SQLFragment {
-        conditions.isEmpty ? "FALSE" : "(" + self.joined(conditions, separator: ") OR (") + ")"
+        conditions.isEmpty ? "FALSE" : "((" + self.joined(conditions, separator: ") OR (") + "))"
     }
 
     public static func + (lhs: SQLFragment, rhs: SQLFragment) -> SQLFragment {

@@ -8,6 +8,13 @@ import RosterProtocol
 public enum RequestBodyDecoding {
     /// Collects the body (up to the context's limit) and decodes it as `type`.
     public static func decode<T: Decodable>(_ type: T.Type, from request: Request, context: RosterRequestContext) async throws -> T {
+        try await self.decodeKeepingBody(type, from: request, context: context).value
+    }
+
+    /// `decode`, also returning the body's bytes (an idempotent request fingerprints them).
+    public static func decodeKeepingBody<T: Decodable>(
+        _ type: T.Type, from request: Request, context: RosterRequestContext
+    ) async throws -> (value: T, body: Data) {
         if let contentType = request.headers[.contentType], !Self.isJSON(contentType) {
             throw Problem(
                 status: 415, code: "unsupported_media_type", title: "Unsupported media type",
@@ -22,7 +29,7 @@ public enum RequestBodyDecoding {
             throw Problem.badRequest("Strings must not contain the NUL character (\\u0000).", code: "invalid_value")
         }
         do {
-            return try RosterJSON.makeDecoder().decode(T.self, from: data)
+            return (try RosterJSON.makeDecoder().decode(T.self, from: data), data)
         } catch let error as DecodingError {
             throw Self.problem(for: error)
         }

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Point reads against pgbench (issue 4), on demand: N users (default 1,000,000) written
+# straight into the users table; an agent signs in and reads random users by id with its
+# access JWT (verified locally, no internal call) — directly against the users service and
+# through the gateway — at CONNECTIONS (default 16); then `pgbench -S` (select-only, scale 10:
+# 1,000,000 accounts) runs on the same PostgreSQL with as many clients. Targets: direct ≥ 0.2 ×
+# and gateway ≥ 0.12 × pgbench's transactions per second.
+#
+#   Benchmarks/point-read.sh
+#   USERS_COUNT=200000 DURATION=20 Benchmarks/point-read.sh
+set -euo pipefail
+CONNECTIONS="${CONNECTIONS:-16}"
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+COUNT="${USERS_COUNT:-1000000}"
+APP="$(psql_bench "SELECT id FROM users.applications ORDER BY created_at LIMIT 1")"
+
+say "seeding $COUNT users"
+psql_bench "
+    INSERT INTO users.users (id, application_id, email, first_name, last_name, type, created_at, updated_at)
+    SELECT gen_random_uuid(), '$APP', 'reader' || g || '@example.io', 'First' || g, 'Last' || g, 'user',
+        now() - make_interval(secs => g), now()
+    FROM generate_series(1, $COUNT) g"
+psql_bench "VACUUM ANALYZE users.users"
+
+# The ids the readers pick from, as a Lua table.
+{
+    echo "ids = {"
+    psql_bench "SELECT '\"' || id || '\",' FROM users.users TABLESAMPLE SYSTEM (2) LIMIT 10000"
+    echo "}"
+    cat <<'LUA'
+request = function()
+  return wrk.format("GET", "/api/v1/users/" .. ids[math.random(1, #ids)])
+end
+LUA
+} > "$WORK/point-read.lua"
+
+say "signing an agent in"
+curl -fsS -X POST "$USERS/api/v1/users" -H "$AUTH" -H 'Content-Type: application/json' \
+    -d '{"email":"bench-agent@example.io","type":"agent","password":"bench-password-1"}' >/dev/null
+TOKEN="$(curl -fsS -X POST "$USERS/api/v1/auth/login" -H 'Content-Type: application/json' \
+    -d '{"identifier":"bench-agent@example.io","password":"bench-password-1"}' | python3 -c 'import json, sys; print(json.load(sys.stdin)["accessToken"])')"
+
+scenario "GET /users/{id}, access JWT, users directly" "$USERS" "$WORK/point-read.lua" -- -H "Authorization: Bearer $TOKEN"
+scenario "GET /users/{id}, access JWT, through the gateway" "$GATEWAY" "$WORK/point-read.lua" -- -H "Authorization: Bearer $TOKEN"
+
+say "pgbench -S"
+export PGPASSWORD="$PG_PASSWORD"
+pgbench=/usr/lib/postgresql/15/bin/pgbench
+"$pgbench" -h 127.0.0.1 -p "$PG_PORT" -U postgres -i -s 10 -q bench >/dev/null 2>&1
+TPS="$("$pgbench" -h 127.0.0.1 -p "$PG_PORT" -U postgres -S -n -c "$CONNECTIONS" -j 2 -T "$DURATION" bench 2>/dev/null \
+    | awk '/^tps/ {print int($3); exit}')"
+
+print_table "Roster point reads ($COUNT users)"
+echo
+printf '%-52s %10s\n' "pgbench -S (same PostgreSQL, $CONNECTIONS clients)" "$TPS tps"
+for row in "${ROWS[@]}"; do
+    IFS='|' read -r name result <<<"$row"
+    read -r _ _ rate _ <<<"$result"
+    printf '%-52s %10s\n' "$name" "$(python3 -c "print(f'{$rate / $TPS:.2f} ×')")"
+done

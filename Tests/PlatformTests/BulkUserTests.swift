@@ -1,0 +1,125 @@
+import Foundation
+import NIOHTTP1
+import RosterProtocol
+import RosterTestSupport
+import Testing
+
+/// Bulk update and delete of users (issue 4, seeds 000 and 003): per-id outcomes, events for
+/// audience, sessions ended by a type change, idempotency, and refusals that change nothing.
+@Suite(.serialized) struct BulkUserTests {
+    @Test func bulkUpdateReportsEachIdAndReachesAudience() async throws {
+        try await withPlatform([.users, .audience]) { platform in
+            let accounts = Accounts(platform: platform)
+            let users = platform.url(.users) + "/api/v1/users"
+            let signedIn = try await accounts.register("s@example.io")
+            let session = try await accounts.login("s@example.io")
+            var ids = [signedIn]
+            for index in 0..<3 {
+                ids.append(try #require(try await platform.request(.POST, users, json: ["email": "b\(index)@example.io"]).json["id"] as? String))
+            }
+            // One already has the target values: unchanged.
+            #expect(try await platform.request(.PATCH, "\(users)/\(ids[3])", json: ["type": "lead", "department": "Sales"]).status == 200)
+            let unknown = UUID().uuidString.lowercased()
+            let body: [String: JSONValue] = [
+                "userIds": .array((ids + [unknown]).map { .string($0) }),
+                "updates": ["type": "lead", "department": "Sales"],
+            ]
+            let key = [("Idempotency-Key", "bulk-1")]
+            let first = try await platform.request(.POST, "\(users)/bulk-update", json: body, headers: key)
+            #expect(first.status == 200, "\(first.text)")
+            let counts = first.json["counts"] as? [String: Int]
+            #expect(counts == ["updated": 3, "unchanged": 1, "not_found": 1], "\(first.text)")
+            let outcome = Dictionary(
+                uniqueKeysWithValues: (first.json["results"] as? [[String: Any]] ?? []).map { ($0["id"] as? String ?? "", $0["outcome"] as? String ?? "") })
+            #expect(outcome[unknown] == "not_found" && outcome[ids[3]] == "unchanged" && outcome[ids[0]] == "updated")
+            #expect(try platform.database.count("SELECT count(*) FROM users.users WHERE type = 'lead' AND department = 'Sales'") == 4)
+            // The type change ended the signed-in user's session: its refresh token is refused.
+            #expect(try await accounts.refresh(session.refreshToken).isProblem(401))
+            // Audience's copies follow through the events, every version applied.
+            _ = try await eventually {
+                try platform.database.count(
+                    """
+                    SELECT count(*) FROM users.users u JOIN audience.user_projection p ON p.user_id = u.id
+                    WHERE p.version = u.version AND p.type = 'lead' AND p.department = 'Sales'
+                    """) == 4
+            }
+            let statuses: [String: JSONValue] = [
+                "userIds": .array(ids.map { .string($0) }), "updates": ["status": "inactive", "city": "Oslo", "language": "nb", "type": "admin"],
+            ]
+            #expect(try await platform.request(.POST, "\(users)/bulk-update", json: statuses).status == 200)
+            _ = try await eventually {
+                try platform.database.count(
+                    "SELECT count(*) FROM users.users u JOIN audience.user_projection p ON p.user_id = u.id WHERE p.version = u.version AND p.city = 'Oslo'") == 4
+            }
+
+            // A retry with the key returns the first answer and changes nothing; another body with it is refused.
+            let versions = try platform.database.sql("SELECT sum(version) FROM users.users")
+            let retry = try await platform.request(.POST, "\(users)/bulk-update", json: body, headers: key)
+            #expect(retry.status == 200 && retry.text == first.text && retry.header("Idempotent-Replayed") == "true", "\(retry.text)")
+            #expect(try platform.database.sql("SELECT sum(version) FROM users.users") == versions)
+            let other: [String: JSONValue] = ["userIds": [.string(ids[1])], "updates": ["type": "user"]]
+            #expect(try await platform.request(.POST, "\(users)/bulk-update", json: other, headers: key).isProblem(422))
+
+            // Another application's user is not found, and stays as it was.
+            let otherApplication = try await AudienceFixtures(platform: platform).otherApplication()
+            let foreign = try #require(
+                try await platform.request(
+                    .POST, platform.url(.users) + "/api/v1/auth/register",
+                    json: ["email": "f@example.io", "password": "correct horse 1", "applicationId": otherApplication.id], authorized: false
+                ).json["id"] as? String)
+            let crossing: [String: JSONValue] = ["userIds": [.string(foreign), .string(ids[1])], "updates": ["type": "visitor", "department": "X"]]
+            let crossed = try await platform.request(.POST, "\(users)/bulk-update", json: crossing)
+            #expect((crossed.json["counts"] as? [String: Int]) == ["updated": 1, "not_found": 1], "\(crossed.text)")
+            #expect(try platform.database.sql("SELECT type || '/' || coalesce(department, '') FROM users.users WHERE id = '\(foreign)'") == "user/")
+            #expect(try await platform.request(.POST, "\(users)/bulk-delete", json: ["userIds": [foreign]]).json["counts"] as? [String: Int] == ["not_found": 1])
+
+            // Refusals name the problem and change nothing.
+            let beforeRefusals = try platform.database.sql("SELECT sum(version) FROM users.users")
+            for (bad, field) in [
+                (["userIds": [.string(ids[1])], "updates": ["email": "x@example.io"]] as [String: JSONValue], "updates.email"),
+                (["userIds": [.string(ids[1])], "updates": ["status": "blocked"]], "status"),
+                (["userIds": [.string(ids[1])], "updates": ["type": "robot"]], "type"),
+                (["userIds": [.string(ids[1])], "updates": [:]], "updates"),
+                (["userIds": [], "updates": ["type": "user"]], "userIds"),
+                (["userIds": [.string("nope")], "updates": ["type": "user"]], "userIds[0]"),
+            ] {
+                let response = try await platform.request(.POST, "\(users)/bulk-update", json: bad)
+                #expect(response.status == 400 || response.status == 422, "\(bad): \(response.text)")
+                #expect((response.json["errors"] as? [[String: Any]] ?? []).contains { ($0["field"] as? String ?? "").hasPrefix(field) }, "\(response.text)")
+            }
+            #expect(try platform.database.sql("SELECT sum(version) FROM users.users") == beforeRefusals)
+            try await accounts.register("plain@example.io")
+            #expect(try await accounts.asUser(try await accounts.login("plain@example.io"), .POST, "/api/v1/users/bulk-update", json: other).isProblem(403))
+        }
+    }
+
+    @Test func bulkDeleteByIdsAndByFilter() async throws {
+        try await withPlatform([.users, .audience]) { platform in
+            let users = platform.url(.users) + "/api/v1/users"
+            var ids: [String] = []
+            for (index, type) in ["lead", "lead", "user", "lead", "user"].enumerated() {
+                ids.append(try #require(try await platform.request(.POST, users, json: ["email": "d\(index)@example.io", "type": type]).json["id"] as? String))
+            }
+            _ = try await eventually { try platform.database.count("SELECT count(*) FROM audience.user_projection") == 5 }
+
+            let byIDs = try await platform.request(.POST, "\(users)/bulk-delete", json: ["userIds": [ids[2], UUID().uuidString.lowercased()]])
+            #expect(byIDs.status == 200 && (byIDs.json["counts"] as? [String: Int]) == ["deleted": 1, "not_found": 1], "\(byIDs.text)")
+
+            // Seed 003's "delete all leads"; the key makes a retry a no-op.
+            let leads: [String: JSONValue] = ["filter": ["type": "lead"]]
+            let key = [("Idempotency-Key", "leads-gone")]
+            let deleted = try await platform.request(.POST, "\(users)/bulk-delete", json: leads, headers: key)
+            #expect(deleted.json["deleted"] as? Int == 3, "\(deleted.text)")
+            let again = try await platform.request(.POST, "\(users)/bulk-delete", json: leads, headers: key)
+            #expect(again.json["deleted"] as? Int == 3 && again.header("Idempotent-Replayed") == "true")
+            #expect(try platform.database.sql("SELECT id FROM users.users") == ids[4])
+            _ = try await eventually { try platform.database.count("SELECT count(*) FROM audience.user_projection") == 1 }
+
+            for bad: [String: JSONValue] in [["filter": [:]], ["filter": ["q": "  "]], ["filter": ["bogus": "x"]], [:], ["userIds": [.string(ids[4])], "filter": ["type": "user"]]] {
+                let response = try await platform.request(.POST, "\(users)/bulk-delete", json: bad)
+                #expect(response.status == 400 || response.status == 422, "\(bad): \(response.text)")
+            }
+            #expect(try platform.database.count("SELECT count(*) FROM users.users") == 1)
+        }
+    }
+}
