@@ -30,6 +30,9 @@ import Testing
                     (gen_random_uuid(), 'dead', 'failed', now() - interval '31 days'),
                     (gen_random_uuid(), 'recent', 'succeeded', now() - interval '1 day'),
                     (gen_random_uuid(), 'waiting', 'queued', NULL);
+                INSERT INTO users.idempotent_results (application_id, operation, key, fingerprint, body, created_at) VALUES
+                    (gen_random_uuid(), 'bulk', 'old', '', '', now() - interval '2 days'),
+                    (gen_random_uuid(), 'bulk', 'new', '', '', now() - interval '1 hour');
                 """)
             try await Maintenance(client: client, startup: StartupGate(), logger: self.logger).sweep()
         }
@@ -37,5 +40,6 @@ import Testing
         #expect(try database.count("SELECT count(*) FROM users.outbox_deliveries") == 1)
         #expect(try database.count("SELECT count(*) FROM users.inbox_events") == 1)
         #expect(try database.sql("SELECT string_agg(kind, ',' ORDER BY kind) FROM users.jobs") == "dead,recent,waiting")
+        #expect(try database.sql("SELECT string_agg(key, ',') FROM users.idempotent_results") == "new")
     }
 }

@@ -85,12 +85,26 @@ struct BulkUserRepository: Sendable {
     }
 
     /// Deletes the application's users matching `conditions` (at most `limit`, else nothing
-    /// and a 422) with their `user.deleted` events; returns the deleted ids.
+    /// and a 422) with their `user.deleted` events; returns the deleted ids. The rows are locked
+    /// in id order first — the order bulk updates take — and counted before anything is deleted.
     func delete(
         where conditions: [SQLFragment], applicationID: EntityID, limit: Int = 100_000, on connection: PostgresConnection, logger: Logger
     ) async throws -> [EntityID] {
-        let all = SQLFragment.all(["application_id = \(applicationID)"] + conditions)
-        let delete: SQLFragment = "DELETE FROM users WHERE \(all) RETURNING id, version"
+        let lock: SQLFragment = """
+            SELECT id FROM users WHERE \(SQLFragment.all(["application_id = \(applicationID)"] + conditions))
+            ORDER BY id LIMIT \(limit + 1) FOR UPDATE
+            """
+        var locked: [EntityID] = []
+        for try await id in try await connection.query(lock.query(), logger: logger).decode(EntityID.self) { locked.append(id) }
+        guard locked.count <= limit else {
+            throw Problem.validation(
+                "The filter matches more than \(limit) users; a bulk delete removes at most \(limit). Narrow the filter.",
+                errors: [.init(field: "filter", code: "too_many", message: "matches more than \(limit) users")])
+        }
+        guard !locked.isEmpty else { return [] }
+        let delete: SQLFragment = """
+            DELETE FROM users WHERE application_id = \(applicationID) AND id = ANY(\(locked)) RETURNING id, version
+            """
         var events: [EventEnvelope] = []
         var ids: [EntityID] = []
         for try await (id, version) in try await connection.query(delete.query(), logger: logger).decode((EntityID, Int64).self) {
@@ -99,11 +113,6 @@ struct BulkUserRepository: Sendable {
                 try self.outbox.event(
                     .userDeleted, applicationID: applicationID, subjectID: id, version: version + 1,
                     payload: UserDeletion(id: id, applicationId: applicationID)))
-        }
-        guard ids.count <= limit else {
-            throw Problem.validation(
-                "The filter matches \(ids.count) users; a bulk delete removes at most \(limit). Narrow the filter.",
-                errors: [.init(field: "filter", code: "too_many", message: "matches more than \(limit) users")])
         }
         try await self.outbox.append(events, on: connection, logger: logger)
         return ids

@@ -46,8 +46,10 @@ struct ConversationController: Sendable {
         let principal = try context.requirePrincipal()
         let conversation = try Self.conversation(context)
         let agents = try Self.flag(request, "agents")
-        let found = try await self.conversations.typing(
+        var found = try await self.conversations.typing(
             conversation, agents: agents, userID: try Self.userID(request), applicationID: principal.applicationID, logger: context.logger)
+        // End users see who types, not their email addresses.
+        if !principal.isStaff { found = found.map { var participant = $0; participant.email = nil; return participant } }
         return try JSONResponses.json(["typing": found])
     }
 

@@ -64,12 +64,12 @@ struct UserResponse: Encodable, Sendable, KeysetPageable {
         case "updatedAt": RosterJSON.formatPreciseTimestamp(self.updatedAt)
         case "lastActivityAt": self.lastActivityAt.map(RosterJSON.formatPreciseTimestamp)
         case "lastLoginAt": self.lastLoginAt.map(RosterJSON.formatPreciseTimestamp)
-        // Text sorts compare lower-cased values (the list's indexes hold `lower(...)`).
-        case "email": self.email?.lowercased()
-        case "username": self.username?.lowercased()
-        case "firstName": self.firstName?.lowercased()
-        case "lastName": self.lastName?.lowercased()
-        case "department": self.department?.lowercased()
+        // Text sorts compare `lower(...)`; the cursor keeps the value as it is and PostgreSQL lower-cases it.
+        case "email": self.email
+        case "username": self.username
+        case "firstName": self.firstName
+        case "lastName": self.lastName
+        case "department": self.department
         case "type": self.type
         default: nil
         }

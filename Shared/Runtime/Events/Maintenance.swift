@@ -51,5 +51,8 @@ public final class Maintenance: Service {
         try await self.client.query(
             "DELETE FROM jobs WHERE status = 'succeeded' AND finished_at < now() - interval '30 days'", logger: self.logger)
         try await self.client.query("DELETE FROM rate_limits WHERE window_start < now() - interval '1 day'", logger: self.logger)
+        // A retry comes within minutes; a day keeps late ones safe.
+        try await self.client.query(
+            "DELETE FROM idempotent_results WHERE created_at < now() - interval '1 day'", logger: self.logger)
     }
 }

@@ -21,7 +21,8 @@ extension ListQuery {
         var columns: [(sql: SQLFragment, descending: Bool, nullable: Bool, value: SQLFragment)] = []
         for (index, key) in self.sort.enumerated() {
             let field = spec.sortFields[key.field]!
-            columns.append((field.sql, key.descending, field.nullable, try Self.bind(cursor.values[index], type: field.type)))
+            let value = try Self.bind(cursor.values[index], type: field.type)
+            columns.append((field.sql, key.descending, field.nullable, field.lowercased ? "lower(" + value + ")" : value))
         }
         columns.append(("\(identifier: spec.idColumn)", self.sort.last?.descending ?? false, false, "\(cursor.lastID)"))
         var alternatives: [SQLFragment] = []

@@ -11,6 +11,9 @@ public struct ListQuerySpec: Sendable {
         /// Whether rows may have no value: they sort last ascending (first descending), and
         /// keyset paging must not lose them.
         public var nullable: Bool
+        /// Whether the column sorts by its `lower()`: cursors then hold the row's own value and
+        /// PostgreSQL lower-cases it too (its case mapping differs from Swift's for some letters).
+        public var lowercased = false
 
         /// Sorts by a plain column (`created_at`, `p.user_id`).
         public init(column: String, type: ValueType, nullable: Bool = false) {
@@ -19,11 +22,12 @@ public struct ListQuerySpec: Sendable {
             self.nullable = nullable
         }
 
-        /// Sorts by an expression of the endpoint's own making (an index on it should exist).
-        public init(expression: StaticString, type: ValueType, nullable: Bool = false) {
-            self.sql = SQLFragment(stringLiteral: "\(expression)")
-            self.type = type
-            self.nullable = nullable
+        /// Sorts a text column case-insensitively, by `lower(column)` (an index on it should exist).
+        public static func lowercased(_ column: String, nullable: Bool = false) -> SortField {
+            var field = SortField(column: column, type: .string, nullable: nullable)
+            field.sql = "lower(\(identifier: column))"
+            field.lowercased = true
+            return field
         }
     }
 
