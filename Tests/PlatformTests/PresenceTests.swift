@@ -119,6 +119,8 @@ import Testing
             #expect(try await platform.request(.GET, "\(base)/users/avatar.svg?firstName=%C3%A9mile&lastName=Zola").text == named.text)
             #expect(try await platform.request(.GET, "\(base)/users/avatar.svg?firstName=%3Cb").text.contains(">&lt;</text>"))
             #expect(try await platform.request(.GET, "\(base)/users/avatar.svg").isProblem(400))
+            // Control characters and spaces never become an initial (they would make the SVG invalid).
+            #expect(try await platform.request(.GET, "\(base)/users/avatar.svg?firstName=Ann&lastName=%01%20Lee").text.contains(">AL</text>"))
             let user = try #require(
                 try await platform.request(.POST, "\(base)/users", json: ["email": "zed@example.io", "type": "user"]).json["id"] as? String)
             #expect(try await platform.request(.GET, "\(base)/users/\(user)/avatar.svg").text.contains(">Z</text>"))

@@ -85,36 +85,32 @@ struct BulkUserRepository: Sendable {
     }
 
     /// Deletes the application's users matching `conditions` (at most `limit`, else nothing
-    /// and a 422) with their `user.deleted` events; returns the deleted ids. The rows are locked
-    /// in id order first — the order bulk updates take — and counted before anything is deleted.
+    /// and a 422) with their `user.deleted` events, written set-wise by the statement itself;
+    /// returns the deleted ids. The rows are locked in id order first — the order bulk updates
+    /// take — and counted before anything is deleted.
     func delete(
         where conditions: [SQLFragment], applicationID: EntityID, limit: Int = 100_000, on connection: PostgresConnection, logger: Logger
     ) async throws -> [EntityID] {
+        let matching = SQLFragment.all(["application_id = \(applicationID)"] + conditions)
         let lock: SQLFragment = """
-            SELECT id FROM users WHERE \(SQLFragment.all(["application_id = \(applicationID)"] + conditions))
-            ORDER BY id LIMIT \(limit + 1) FOR UPDATE
+            SELECT count(*)::int FROM (SELECT id FROM users WHERE \(matching) ORDER BY id LIMIT \(limit + 1) FOR UPDATE) AS locked
             """
-        var locked: [EntityID] = []
-        for try await id in try await connection.query(lock.query(), logger: logger).decode(EntityID.self) { locked.append(id) }
-        guard locked.count <= limit else {
+        let count = try await connection.query(lock.query(), logger: logger).decode(Int.self).first(where: { _ in true }) ?? 0
+        guard count <= limit else {
             throw Problem.validation(
                 "The filter matches more than \(limit) users; a bulk delete removes at most \(limit). Narrow the filter.",
                 errors: [.init(field: "filter", code: "too_many", message: "matches more than \(limit) users")])
         }
-        guard !locked.isEmpty else { return [] }
-        let delete: SQLFragment = """
-            DELETE FROM users WHERE application_id = \(applicationID) AND id = ANY(\(locked)) RETURNING id, version
-            """
-        var events: [EventEnvelope] = []
+        guard count > 0 else { return [] }
+        let delete: SQLFragment = "WITH deleted AS (DELETE FROM users WHERE \(matching) RETURNING application_id, id, version), "
+            + self.outbox.eventCTEs(
+                .userDeleted,
+                rows: "SELECT application_id, id, version + 1, jsonb_build_object('id', id, 'applicationId', application_id) FROM deleted",
+                versioned: true)
+            + " SELECT id FROM deleted"
         var ids: [EntityID] = []
-        for try await (id, version) in try await connection.query(delete.query(), logger: logger).decode((EntityID, Int64).self) {
-            ids.append(id)
-            events.append(
-                try self.outbox.event(
-                    .userDeleted, applicationID: applicationID, subjectID: id, version: version + 1,
-                    payload: UserDeletion(id: id, applicationId: applicationID)))
-        }
-        try await self.outbox.append(events, on: connection, logger: logger)
+        for try await id in try await connection.query(delete.query(), logger: logger).decode(EntityID.self) { ids.append(id) }
+        try await self.outbox.wake(on: connection, logger: logger)
         return ids
     }
 }

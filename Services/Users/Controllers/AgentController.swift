@@ -30,7 +30,7 @@ struct AgentController: Sendable {
         let principal = try context.requireStaff()
         let parameters = ListQueryParser.parameters(of: request)
         var query = try ListQueryParser.parse(parameters: parameters, spec: Self.spec)
-        query.filters["type"] = .strings(try Self.types(parameters))
+        query.filters["type"] = .strings(try Self.types(request))
         let include = try UserInclude.parts(parameters.last(where: { $0.0 == "include" })?.1)
         let page = try await self.listing.page(query, applicationID: principal.applicationID, logger: context.logger)
         return try await self.listing.respond(page, query: query, include: include, request: request, applicationID: principal.applicationID)
@@ -39,7 +39,7 @@ struct AgentController: Sendable {
     /// The ids of the agents (and administrators), oldest first, as a bare array.
     @Sendable func ids(_ request: Request, context: RosterRequestContext) async throws -> Response {
         let principal = try context.requireStaff()
-        let types = try Self.types(ListQueryParser.parameters(of: request))
+        let types = try Self.types(request)
         let ids = try await self.listing.ids(ofTypes: types, limit: Self.maxIDs, applicationID: principal.applicationID, logger: context.logger)
         return try JSONResponses.json(ids)
     }
@@ -69,14 +69,7 @@ struct AgentController: Sendable {
     }
 
     /// agent and admin, or agent only with `admins=false`.
-    static func types(_ parameters: [(String, String)]) throws -> [String] {
-        switch parameters.last(where: { $0.0 == "admins" })?.1 {
-        case nil, "true": return [UserType.agent.rawValue, UserType.admin.rawValue]
-        case "false": return [UserType.agent.rawValue]
-        default:
-            throw Problem.badRequest(
-                "Query parameter admins must be true or false.", code: "invalid_query",
-                errors: [.init(field: "admins", code: "invalid_query", message: "true or false")])
-        }
+    static func types(_ request: Request) throws -> [String] {
+        try request.flagParameter("admins") == false ? [UserType.agent.rawValue] : [UserType.agent.rawValue, UserType.admin.rawValue]
     }
 }

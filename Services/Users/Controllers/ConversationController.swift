@@ -29,7 +29,7 @@ struct ConversationController: Sendable {
     @Sendable func stopTyping(_ request: Request, context: RosterRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
         let conversation = try Self.conversation(context)
-        let userID = try PresenceController.subject(principal, named: try Self.userID(request))
+        let userID = try PresenceController.subject(principal, named: try request.idParameter("userId"))
         guard try await self.conversations.touch(conversation, userID: userID, typing: false, applicationID: principal.applicationID, logger: context.logger)
         else { throw Problem.notFound("No user \(userID) in this application.") }
         return JSONResponses.noContent()
@@ -45,9 +45,9 @@ struct ConversationController: Sendable {
     @Sendable func typing(_ request: Request, context: RosterRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
         let conversation = try Self.conversation(context)
-        let agents = try Self.flag(request, "agents")
+        let agents = try request.flagParameter("agents") ?? false
         var found = try await self.conversations.typing(
-            conversation, agents: agents, userID: try Self.userID(request), applicationID: principal.applicationID, logger: context.logger)
+            conversation, agents: agents, userID: try request.idParameter("userId"), applicationID: principal.applicationID, logger: context.logger)
         // End users see who types, not their email addresses.
         if !principal.isStaff { found = found.map { var participant = $0; participant.email = nil; return participant } }
         return try JSONResponses.json(["typing": found])
@@ -57,7 +57,7 @@ struct ConversationController: Sendable {
     @Sendable func last(_ request: Request, context: RosterRequestContext) async throws -> Response {
         let principal = try context.requireStaff()
         let conversation = try Self.conversation(context)
-        let agent = try Self.flag(request, "agent")
+        let agent = try request.flagParameter("agent") ?? false
         guard let found = try await self.conversations.last(conversation, agent: agent, applicationID: principal.applicationID, logger: context.logger)
         else { throw Problem.notFound("No \(agent ? "agent" : "user") has been active in conversation \(conversation).") }
         return try JSONResponses.json(found)
@@ -81,25 +81,5 @@ struct ConversationController: Sendable {
                 errors: [.init(field: "conversationId", code: "invalid", message: "1 to 128 of A-Z a-z 0-9 _ . : -")])
         }
         return text
-    }
-
-    static func userID(_ request: Request) throws -> EntityID? {
-        guard let text = request.uri.queryParameters.get("userId") else { return nil }
-        guard let id = EntityID(text) else {
-            throw Problem.badRequest(
-                "Query parameter userId must be an id.", code: "invalid_query", errors: [.init(field: "userId", code: "invalid_query", message: "an id")])
-        }
-        return id
-    }
-
-    static func flag(_ request: Request, _ name: String) throws -> Bool {
-        switch request.uri.queryParameters.get(name) {
-        case nil, "false": return false
-        case "true": return true
-        default:
-            throw Problem.badRequest(
-                "Query parameter \(name) must be true or false.", code: "invalid_query",
-                errors: [.init(field: name, code: "invalid_query", message: "true or false")])
-        }
     }
 }

@@ -100,9 +100,7 @@ struct PresenceController: Sendable {
         let first = parameters.get("firstName").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
         let last = parameters.get("lastName")
         guard (1...100).contains(first.count), (last?.count ?? 0) <= 100 else {
-            throw Problem.badRequest(
-                "Query parameter firstName is required (1 to 100 characters); lastName may have up to 100.", code: "invalid_query",
-                errors: [.init(field: "firstName", code: "invalid_query", message: "1 to 100 characters")])
+            throw Problem.invalidQuery(first.isEmpty || first.count > 100 ? "firstName" : "lastName", "must have 1 to 100 characters")
         }
         let initials = AvatarSVG.initials(firstName: first, lastName: last)
         return Self.svg(AvatarSVG.render(initials: initials, seed: first + " " + (last ?? "")))

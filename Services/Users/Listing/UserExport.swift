@@ -23,26 +23,23 @@ struct UserExport: Sendable {
         }
     }
 
-    /// An exportable field: its SQL expression.
-    struct Field: Sendable {
-        var sql: String
-    }
-
     /// RFC 3339 in UTC with milliseconds, as the API shows timestamps.
     static func timestamp(_ column: String) -> String {
         "to_char(\(column) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
     }
-    static let fields: KeyValuePairs<String, Field> = [
-        "id": .init(sql: "id"), "email": .init(sql: "email"), "phone": .init(sql: "phone"), "username": .init(sql: "username"),
-        "firstName": .init(sql: "first_name"), "lastName": .init(sql: "last_name"), "profileImage": .init(sql: "profile_image"),
-        "type": .init(sql: "type"), "status": .init(sql: "status"), "language": .init(sql: "language"),
-        "timezone": .init(sql: "timezone"), "country": .init(sql: "country"), "city": .init(sql: "city"),
-        "department": .init(sql: "department"), "sex": .init(sql: "sex"), "birthDate": .init(sql: "to_char(birth_date, 'YYYY-MM-DD')"),
-        "emailVerified": .init(sql: "email_verified"), "phoneVerified": .init(sql: "phone_verified"),
-        "lastLoginAt": .init(sql: timestamp("last_login_at")),
-        "lastActivityAt": .init(sql: timestamp("last_activity_at")),
-        "createdAt": .init(sql: timestamp("created_at")),
-        "updatedAt": .init(sql: timestamp("updated_at")),
+
+    /// The exportable fields and the SQL of each (the API's names; timestamps as the API shows them).
+    static let fields: KeyValuePairs<String, String> = [
+        "id": "id", "email": "email", "phone": "phone", "username": "username",
+        "firstName": "first_name", "lastName": "last_name", "profileImage": "profile_image",
+        "type": "type", "status": "status", "language": "language",
+        "timezone": "timezone", "country": "country", "city": "city",
+        "department": "department", "sex": "sex", "birthDate": "to_char(birth_date, 'YYYY-MM-DD')",
+        "emailVerified": "email_verified", "phoneVerified": "phone_verified",
+        "lastLoginAt": timestamp("last_login_at"),
+        "lastActivityAt": timestamp("last_activity_at"),
+        "createdAt": timestamp("created_at"),
+        "updatedAt": timestamp("updated_at"),
     ]
     static let defaultFields = ["id", "email", "phone", "username", "firstName", "lastName", "type", "status", "createdAt"]
     static let batchSize = 5_000
@@ -55,18 +52,15 @@ struct UserExport: Sendable {
     /// The `format` and `fields` parameters, checked: a 400 names what is unknown.
     static func parse(format text: String?, fields list: String?) throws -> (Format, [String]) {
         guard let format = Format(rawValue: text ?? "csv") else {
-            throw Problem.badRequest(
-                "Query parameter format must be csv, json or ndjson.", code: "invalid_query",
-                errors: [.init(field: "format", code: "invalid_query", message: "csv, json or ndjson")])
+            throw Problem.invalidQuery("format", "must be csv, json or ndjson")
         }
         let names = list.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } } ?? Self.defaultFields
         let known = Set(Self.fields.map(\.key))
         let unknown = names.filter { !known.contains($0) }
         guard !names.isEmpty, unknown.isEmpty, Set(names).count == names.count else {
-            throw Problem.badRequest(
-                "Query parameter fields lists distinct fields among \(Self.fields.map(\.key).joined(separator: ", ")).",
-                code: "invalid_query",
-                errors: [.init(field: "fields", code: "invalid_query", message: unknown.isEmpty ? "empty or repeated" : "unknown: \(unknown.joined(separator: ", "))")])
+            throw Problem.invalidQuery(
+                "fields", "lists distinct fields among \(Self.fields.map(\.key).joined(separator: ", "))"
+                    + (unknown.isEmpty ? "" : "; unknown: \(unknown.joined(separator: ", "))"))
         }
         return (format, names)
     }
@@ -77,9 +71,9 @@ struct UserExport: Sendable {
         let chosen = self.names.map { name in (name, Self.fields.first { $0.key == name }!.value) }
         switch self.format {
         case .csv:
-            return SQLFragment(stringLiteral: chosen.map { "csv_field((\($0.1.sql))::text)" }.joined(separator: " || ',' || "))
+            return SQLFragment(stringLiteral: chosen.map { "csv_field((\($0.1))::text)" }.joined(separator: " || ',' || "))
         case .json, .ndjson:
-            let pairs = chosen.map { name, field in "'\(name)', \(field.sql)" }
+            let pairs = chosen.map { name, sql in "'\(name)', \(sql)" }
             return SQLFragment(stringLiteral: "json_build_object(\(pairs.joined(separator: ", ")))::text")
         }
     }

@@ -45,9 +45,7 @@ struct UserListing: Sendable {
             // Users created after that one (seed 003 "new users since an id"); ties broken by id.
             let exists: SQLFragment = "SELECT 1 FROM users WHERE application_id = \(applicationID) AND id = \(id)"
             guard try await !self.client.query(exists.query(), logger: logger).collect().isEmpty else {
-                throw Problem.badRequest(
-                    "Query parameter afterId names no user of this application.", code: "invalid_query",
-                    errors: [.init(field: "afterId", code: "invalid_query", message: "unknown user")])
+                throw Problem.invalidQuery("afterId", "names no user of this application")
             }
             conditions.append(
                 "(created_at, id) > (SELECT created_at, id FROM users WHERE application_id = \(applicationID) AND id = \(id))")

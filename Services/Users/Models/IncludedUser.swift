@@ -3,13 +3,9 @@ import RosterRuntime
 
 /// A user with the audience data `?include=groups,tags,attributes` asked for, as extra
 /// fields next to the user's own (`groups`, `tags`, `attributes`).
-struct IncludedUser: Encodable, Sendable, KeysetPageable {
+struct IncludedUser: Encodable, Sendable {
     var user: UserResponse
     var audience: AudienceLookup.Entry
-
-    var id: EntityID { self.user.id }
-
-    func sortValue(for field: String) -> String? { self.user.sortValue(for: field) }
 
     func encode(to encoder: any Encoder) throws {
         try self.user.encode(to: encoder)
@@ -26,9 +22,7 @@ enum UserInclude {
         let unknown = names.filter { AudienceLookup.Part(rawValue: $0) == nil }
         guard unknown.isEmpty else {
             let allowed = AudienceLookup.Part.allCases.map(\.rawValue).joined(separator: ", ")
-            throw Problem.badRequest(
-                "include may name \(allowed).", code: "invalid_query",
-                errors: [.init(field: "include", code: "invalid_query", message: "unknown: \(unknown.joined(separator: ", "))")])
+            throw Problem.invalidQuery("include", "may name \(allowed); unknown: \(unknown.joined(separator: ", "))")
         }
         var parts: [AudienceLookup.Part] = []
         for part in names.compactMap(AudienceLookup.Part.init(rawValue:)) where !parts.contains(part) { parts.append(part) }

@@ -31,9 +31,7 @@ struct UserDetailsView: Encodable, Sendable {
         let details = names.compactMap(UserDetail.init(rawValue:))
         guard !names.isEmpty, details.count == names.count else {
             let allowed = UserDetail.allCases.map(\.rawValue).joined(separator: ", ")
-            throw Problem.badRequest(
-                "Query parameter details must list some of \(allowed).", code: "invalid_query",
-                errors: [.init(field: "details", code: "invalid_query", message: "some of \(allowed)")])
+            throw Problem.invalidQuery("details", "must list some of \(allowed)")
         }
         return details
     }

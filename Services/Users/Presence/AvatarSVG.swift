@@ -9,12 +9,16 @@ enum AvatarSVG {
         "#c0392b", "#34495e", "#7f8c8d",
     ]
 
-    /// Up to two initials, upper-cased: first and last name, else the start of `fallback`, else `?`.
+    /// Up to two initials, upper-cased: the first visible character of the first and last name,
+    /// else of `fallback`, else `?` (spaces and control characters never make an initial; the
+    /// SVG escapes the rest).
     static func initials(firstName: String?, lastName: String?, fallback: String? = nil) -> String {
-        let letters = [firstName, lastName].compactMap { $0?.trimmingCharacters(in: .whitespacesAndNewlines).first }
+        func initial(_ text: String?) -> Character? {
+            text?.first { !$0.isWhitespace && !$0.unicodeScalars.contains { $0.properties.generalCategory == .control } }
+        }
+        let letters = [firstName, lastName].compactMap(initial)
         if !letters.isEmpty { return String(letters).uppercased() }
-        if let first = fallback?.first { return String(first).uppercased() }
-        return "?"
+        return initial(fallback).map { String($0).uppercased() } ?? "?"
     }
 
     /// The SVG document for `initials`, coloured by `seed` (FNV-1a, stable across runs).

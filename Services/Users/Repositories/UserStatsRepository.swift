@@ -110,11 +110,11 @@ struct UserStatsRepository: Sendable {
             """
         let (total, month, year, incomplete, incompleteMonth) = try await self.single(totals, as: (Int, Int, Int, Int, Int).self, logger: logger)
         let months: SQLFragment = """
-            SELECT to_char(m, 'YYYY-MM'), coalesce((SELECT sum(users) FROM \(Self.facts(["created_day"], applicationID: applicationID))
-                WHERE left(value, 7) = to_char(m, 'YYYY-MM')), 0)::int
+            SELECT to_char(m, 'YYYY-MM'), coalesce(sum(f.users), 0)::int
             FROM generate_series(date_trunc('month', now() AT TIME ZONE 'UTC') - interval '11 months',
                 date_trunc('month', now() AT TIME ZONE 'UTC'), interval '1 month') AS m
-            ORDER BY m
+            LEFT JOIN \(Self.facts(["created_day"], applicationID: applicationID)) ON left(f.value, 7) = to_char(m, 'YYYY-MM')
+            GROUP BY m ORDER BY m
             """
         let years: SQLFragment = """
             SELECT left(value, 4), sum(users)::int FROM \(Self.facts(["created_day"], applicationID: applicationID)) GROUP BY 1 ORDER BY 1

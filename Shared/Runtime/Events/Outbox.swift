@@ -59,19 +59,21 @@ public struct Outbox: Sendable {
     }
 
     /// CTEs for a statement's `WITH` that append one `type` event per row of `rows` (a query
-    /// yielding `application_id, subject_id, payload`), for set-wise changes whose events should
-    /// not pass through this process; `rows` may read the statement's earlier CTEs. Call `wake`
-    /// after the statement.
-    public func eventCTEs(_ type: EventType, rows: SQLFragment) -> SQLFragment {
-        """
-        outbox_new AS (
-            INSERT INTO outbox_events (id, event_type, application_id, subject_id, payload, request_id, occurred_at)
-            SELECT gen_random_uuid(), \(type.rawValue), r.application_id, r.subject_id, r.payload,
-                \(RequestMetadata.current?.requestID), now()
-            FROM (\(rows)) AS r(application_id, subject_id, payload)
-            RETURNING seq, event_type
-        ),
-        """ + self.routing
+    /// yielding `application_id, subject_id, payload`, or with `versioned` `application_id,
+    /// subject_id, version, payload`), for set-wise changes whose events should not pass through
+    /// this process; `rows` may read the statement's earlier CTEs. Call `wake` after the statement.
+    public func eventCTEs(_ type: EventType, rows: SQLFragment, versioned: Bool = false) -> SQLFragment {
+        let columns: SQLFragment = versioned ? "application_id, subject_id, version, payload" : "application_id, subject_id, payload"
+        let version: SQLFragment = versioned ? "r.version" : "NULL::bigint"
+        return """
+            outbox_new AS (
+                INSERT INTO outbox_events (id, event_type, application_id, subject_id, version, payload, request_id, occurred_at)
+                SELECT gen_random_uuid(), \(type.rawValue), r.application_id, r.subject_id, \(version), r.payload,
+                    \(RequestMetadata.current?.requestID), now()
+                FROM (\(rows)) AS r(\(columns))
+                RETURNING seq, event_type
+            ),
+            """ + self.routing
     }
 
     /// Wakes the dispatcher when the transaction commits.

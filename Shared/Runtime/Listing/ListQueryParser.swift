@@ -189,11 +189,8 @@ public enum ListQueryParser {
         case (.boolean, .bool(let flag)):
             return .boolean(flag)
         case (.boolean, .string(let text)):
-            switch text.lowercased() {
-            case "true", "1", "yes": return .boolean(true)
-            case "false", "0", "no": return .boolean(false)
-            default: throw Self.invalid(parameter, "must be true or false")
-            }
+            guard let flag = QueryText.flag(text) else { throw Self.invalid(parameter, "must be true or false") }
+            return .boolean(flag)
         case (.integer, .integer(let number)):
             return .integer(Int(number))
         case (.integer, .string(let text)):
@@ -244,11 +241,7 @@ public enum ListQueryParser {
         return RosterJSON.parseTimestamp(text + "T00:00:00Z")
     }
 
-    static func invalid(_ parameter: String, _ message: String) -> Problem {
-        .badRequest(
-            "Query parameter \(parameter) \(message).", code: "invalid_query",
-            errors: [.init(field: parameter, code: "invalid_query", message: message)])
-    }
+    static func invalid(_ parameter: String, _ message: String) -> Problem { .invalidQuery(parameter, message) }
 
     static func unknownFilter(_ name: String, spec: ListQuerySpec, parameter: String? = nil) -> Problem {
         let allowed = spec.filters.keys.sorted().joined(separator: ", ")
