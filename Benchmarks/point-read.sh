@@ -8,6 +8,7 @@
 #
 #   Benchmarks/point-read.sh
 #   USERS_COUNT=200000 DURATION=20 Benchmarks/point-read.sh
+#   PROFILE=1 Benchmarks/point-read.sh   # also samples the users process during the direct run (perf)
 set -euo pipefail
 CONNECTIONS="${CONNECTIONS:-16}"
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -40,7 +41,19 @@ curl -fsS -X POST "$USERS/api/v1/users" -H "$AUTH" -H 'Content-Type: application
 TOKEN="$(curl -fsS -X POST "$USERS/api/v1/auth/login" -H 'Content-Type: application/json' \
     -d '{"identifier":"bench-agent@example.io","password":"bench-password-1"}' | python3 -c 'import json, sys; print(json.load(sys.stdin)["accessToken"])')"
 
+if [ "${PROFILE:-0}" = 1 ]; then
+    command -v perf >/dev/null 2>&1 || as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends linux-perf >/dev/null
+    perf record -F 499 -o "$WORK/perf.data" -p "$(pgrep -f "$BIN/roster-users" | head -1)" -- sleep "$DURATION" >/dev/null 2>&1 &
+    PERF_PID=$!
+fi
 scenario "GET /users/{id}, access JWT, users directly" "$USERS" "$WORK/point-read.lua" -- -H "Authorization: Bearer $TOKEN"
+if [ "${PROFILE:-0}" = 1 ]; then
+    wait "$PERF_PID"
+    perf report -i "$WORK/perf.data" --stdio --no-children --sort symbol --percent-limit 0.7 2>/dev/null | grep -v '^$' \
+        | swift demangle --simplified | cut -c1-160 > "$WORK/profile.txt"
+    say "profile of the users process (self time): $WORK/profile.txt (kept with ROSTER_BENCH_KEEP=1)"
+    grep -E '^ +[0-9.]+%' "$WORK/profile.txt" | head -40
+fi
 scenario "GET /users/{id}, access JWT, through the gateway" "$GATEWAY" "$WORK/point-read.lua" -- -H "Authorization: Bearer $TOKEN"
 
 say "pgbench -S"

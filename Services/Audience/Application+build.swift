@@ -31,7 +31,9 @@ func buildPlan(_ runtime: ServiceRuntime) async throws -> ServicePlan {
     GroupController(groups: groups, jobs: runtime.jobs, projection: projection, rules: rules)
         .register(groups: api.group("groups"), stats: api.group("groups-stats"), user: api.group("users/:user/groups"))
     SegmentController(segments: SegmentRepository(client: client, jobs: runtime.jobs, members: members), rules: rules).register(on: api.group("segments"))
-    AudienceInternalController(lookups: AudienceLookupRepository(client: client, definitions: definitions), search: search)
+    AudienceInternalController(
+        lookups: AudienceLookupRepository(client: client, definitions: definitions), search: search,
+        assignments: AudienceAssignments(client: client, members: members, definitions: definitions, values: values))
         .register(on: runtime.internalGroup(router))
     return ServicePlan(
         router: router,

@@ -3,7 +3,7 @@ import Foundation
 import RosterProtocol
 import RosterRuntime
 
-/// Wires the users service: repositories, sign-in, controllers, routes, events and first-start bootstrap.
+/// Wires the users service: repositories, sign-in, controllers, routes, events, the import job and first-start bootstrap.
 func buildPlan(_ runtime: ServiceRuntime) async throws -> ServicePlan {
     let logger = runtime.logger
     let configuration = try UsersConfiguration(reader: runtime.settings)
@@ -47,11 +47,16 @@ func buildPlan(_ runtime: ServiceRuntime) async throws -> ServicePlan {
         apiKeys: LocalAPIKeyVerifier(repository: apiKeys, logger: logger))
     let api = router.group("api/v1").add(middleware: authentication)
     let changes = AccountChanges(users: users, sessions: sessions)
-    let listing = UserListing(client: postgres, audience: AudienceDirectory(client: runtime.internalClient))
+    let audience = AudienceDirectory(client: runtime.internalClient)
+    let listing = UserListing(client: postgres, audience: audience)
+    let imports = UserImportRepository(client: postgres, outbox: outbox, jobs: runtime.jobs)
+    ImportController(imports: imports, jobs: runtime.jobs).register(on: api.group("users"))
     UserController(repository: users, listing: listing, changes: changes, hasher: hasher).register(on: api.group("users"))
     let presence = PresenceRepository(client: postgres, onlineSeconds: configuration.presenceOnlineSeconds)
-    BulkUserController(bulk: BulkUserRepository(client: postgres, outbox: outbox), listing: listing, idempotent: IdempotentWork(client: postgres))
-        .register(on: api.group("users"))
+    BulkUserController(
+        bulk: BulkUserRepository(client: postgres, outbox: outbox), listing: listing, idempotent: IdempotentWork(client: postgres),
+        audience: audience
+    ).register(on: api.group("users"))
     AgentController(listing: listing, presence: presence).register(on: api.group("agents"))
     PresenceController(presence: presence, users: users).register(presence: api.group("presence"), users: api.group("users"))
     ConversationController(conversations: ConversationRepository(client: postgres, typingSeconds: configuration.presenceTypingSeconds))
@@ -74,6 +79,7 @@ func buildPlan(_ runtime: ServiceRuntime) async throws -> ServicePlan {
         router: router,
         resources: try ServicePlan.resources(in: .module),
         outbox: outbox,
+        jobHandlers: [UserImportJob(imports: imports, audience: audience)],
         services: [AccountUpkeep(signingKeys: signingKeys, client: postgres, startup: runtime.startup, logger: logger)],
         onStart: {
             try await signingKeys.ensureActiveKey(logger: logger)

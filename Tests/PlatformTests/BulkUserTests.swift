@@ -122,4 +122,66 @@ import Testing
             #expect(try platform.database.count("SELECT count(*) FROM users.users") == 1)
         }
     }
+
+    @Test func bulkUpdateChangesTagsAndGroupsThroughAudience() async throws {
+        try await withPlatform([.users, .audience]) { platform in
+            let audience = AudienceFixtures(platform: platform)
+            let users = platform.url(.users) + "/api/v1/users"
+            let group = try #require(try await audience.call(.POST, "/groups", json: ["name": "Beta"]).json["id"] as? String)
+            let dynamic: [String: JSONValue] = [
+                "name": "Rules", "type": "dynamic", "rules": ["criteria": [["field": "type", "operator": "equals", "value": "lead"]]],
+            ]
+            #expect(try await audience.call(.POST, "/groups", json: dynamic).status == 201)
+            var ids: [String] = []
+            for index in 0..<3 {
+                ids.append(try #require(try await platform.request(.POST, users, json: ["email": "t\(index)@example.io"]).json["id"] as? String))
+            }
+            #expect(try await eventually { try platform.database.count("SELECT count(*) FROM audience.user_projection") == 3 })
+            let body: [String: JSONValue] = [
+                "userIds": .array(ids.map { .string($0) }), "addTags": ["VIP", "Gold"], "addGroups": ["beta", "Rules", "Nope"],
+                "updates": ["department": "Sales"],
+            ]
+            let first = try await platform.request(.POST, "\(users)/bulk-update", json: body)
+            #expect(first.status == 200, "\(first.text)")
+            let report = first.json["audience"] as? [String: Any] ?? [:]
+            #expect(report["added"] as? Int == 9 && report["createdTags"] as? [String] == ["Gold", "VIP"], "\(first.text)")
+            let refused = (report["refusedGroups"] as? [[String: String]] ?? []).map { "\($0["reference"] ?? ""):\($0["reason"] ?? "")" }
+            #expect(refused == ["Nope:unknown", "Rules:dynamic"], "\(first.text)")
+            #expect(try platform.database.count("SELECT count(*) FROM audience.group_members WHERE group_id = '\(group)'") == 3)
+            #expect(try platform.database.count("SELECT count(*) FROM audience.user_tags") == 6)
+            #expect(try platform.database.count("SELECT count(*) FROM users.users WHERE department = 'Sales'") == 3)
+
+            // Only memberships: the users' rows stay as they are.
+            let versions = try platform.database.sql("SELECT sum(version) FROM users.users")
+            let remove: [String: JSONValue] = ["userIds": [.string(ids[0])], "removeTags": ["vip"], "removeGroups": [.string(group)]]
+            let second = try await platform.request(.POST, "\(users)/bulk-update", json: remove)
+            #expect(second.status == 200 && (second.json["audience"] as? [String: Any])?["removed"] as? Int == 2, "\(second.text)")
+            #expect(try platform.database.sql("SELECT sum(version) FROM users.users") == versions)
+            #expect(try platform.database.count("SELECT count(*) FROM audience.user_tags") == 5)
+
+            // Attributes by slug: set for every listed user; a value that breaks a rule refuses everything.
+            _ = try await audience.define(["name": "Score", "slug": "score", "type": "number", "validations": [["type": "max", "value": 10]]])
+            let scored: [String: JSONValue] = ["userIds": .array(ids.map { .string($0) }), "attributes": ["score": 7]]
+            let third = try await platform.request(.POST, "\(users)/bulk-update", json: scored)
+            #expect(third.status == 200 && (third.json["audience"] as? [String: Any])?["attributesWritten"] as? Int == 3, "\(third.text)")
+            #expect(try platform.database.count("SELECT count(*) FROM audience.attribute_values WHERE value_number = 7") == 3)
+            let broken: [String: JSONValue] = [
+                "userIds": .array(ids.map { .string($0) }), "attributes": ["score": 70, "nope": 1], "updates": ["city": "Oslo"],
+            ]
+            let refusal = try await platform.request(.POST, "\(users)/bulk-update", json: broken)
+            #expect(refusal.isProblem(422), "\(refusal.text)")
+            let fields = Set((refusal.json["errors"] as? [[String: Any]] ?? []).compactMap { $0["field"] as? String })
+            #expect(fields == ["attributes.score", "attributes.nope"], "\(refusal.text)")
+            #expect(try platform.database.count("SELECT count(*) FROM users.users WHERE city = 'Oslo'") == 0)
+            #expect(try platform.database.count("SELECT count(*) FROM audience.attribute_values WHERE value_number = 7") == 3)
+
+            // Audience away: 503 and nothing changed, the own fields included.
+            try await platform.process(.audience).stop()
+            let away: [String: JSONValue] = ["userIds": [.string(ids[1])], "addTags": ["Later"], "updates": ["city": "Oslo"]]
+            #expect(try await platform.request(.POST, "\(users)/bulk-update", json: away).isProblem(503))
+            #expect(try platform.database.count("SELECT count(*) FROM users.users WHERE city = 'Oslo'") == 0)
+            // Nothing to do is refused.
+            #expect(try await platform.request(.POST, "\(users)/bulk-update", json: ["userIds": [ids[0]], "addTags": []]).isProblem(422))
+        }
+    }
 }

@@ -306,6 +306,8 @@ import Testing
             let lines = csv.text.split(separator: "\r\n").map(String.init)
             #expect(lines.first == "id,email,phone,username,firstName,lastName,type,status,createdAt")
             #expect(lines.dropFirst().map { String($0.prefix(36)) } == expected, "every user once, in creation order")
+            // A phone starts with +: a spreadsheet would run it as a formula, so it gets a leading '.
+            #expect(lines.contains { $0.contains(",'+15550000") } && !lines.contains { $0.contains(",+1555") })
 
             let json = try await platform.request(.GET, "\(users)?format=json&fields=id,email,emailVerified,lastActivityAt")
             let array = try #require(try JSONSerialization.jsonObject(with: json.body) as? [[String: Any]])

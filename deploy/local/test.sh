@@ -76,6 +76,9 @@ schemathesis_run() {
         run "$@" --checks "$CHECKS" --max-examples "${ROSTER_CONTRACT_EXAMPLES:-25}" --seed 20261123 --generation-database none \
         --workers 2 --request-timeout 10 --no-color
 }
+# Runs limited to a slice of the routes skip the stateful phase: the document's links join
+# operations outside the slice, and schemathesis counts links it cannot follow as an error.
+SLICE_PHASES=examples,coverage,fuzzing
 OPERATIONS='^/(health/|metrics$|openapi\.json$)'
 # Routes that act for a signed-in user get a user's access token; the rest the admin API key.
 USER_ROUTES='^/api/v1/(me($|/)|auth/(csrf|logout|logout-all)$)'
@@ -97,11 +100,13 @@ for i in 0 1 2 3; do
         if python3 -c 'import json,re,sys; sys.exit(0 if any(re.match(sys.argv[2], p) for p in json.load(open(sys.argv[1]))["paths"]) else 1)' \
             "$document" "$USER_ROUTES"; then
             say "$service: routes of the signed-in user through the gateway"
-            schemathesis_run "$USER_TOKEN" "$document" --url "$GATEWAY" --include-path-regex "$USER_ROUTES" || failed=1
+            schemathesis_run "$USER_TOKEN" "$document" --url "$GATEWAY" --include-path-regex "$USER_ROUTES" \
+                --phases "$SLICE_PHASES" || failed=1
         fi
     fi
     say "$service: operational routes on the service itself"
-    schemathesis_run "" "$document" --url "http://127.0.0.1:${PORTS[$i]}" --include-path-regex "$OPERATIONS" || failed=1
+    schemathesis_run "" "$document" --url "http://127.0.0.1:${PORTS[$i]}" --include-path-regex "$OPERATIONS" \
+        --phases "$SLICE_PHASES" || failed=1
 done
 if grep -h '"level":"\(error\|critical\)"' "$WORK"/platform/*.log; then
     say "services logged errors during the contract check"

@@ -2,17 +2,25 @@ import Hummingbird
 import RosterProtocol
 import RosterRuntime
 
-/// Audience's internal API (service token required): batch lookups for `?include=` and the
-/// member-id stream of broadcasts.
+/// Audience's internal API (service token required): batch lookups for `?include=`, the
+/// member-id stream of broadcasts, and tag and group changes of many users at once.
 struct AudienceInternalController: Sendable {
     let lookups: AudienceLookupRepository
     let search: AudienceUserSearch
+    let assignments: AudienceAssignments
 
     func register(on group: RouterGroup<RosterRequestContext>) {
         group.post("audience/lookup", use: self.lookup)
         group.get("audience/groups/:id/member-ids") { try await self.memberIDs($0, context: $1, table: .groups) }
         group.get("audience/segments/:id/member-ids") { try await self.memberIDs($0, context: $1, table: .segments) }
         group.get("audience/users/search", use: self.searchIDs)
+        group.post("audience/assignments", use: self.assign)
+    }
+
+    /// Tags and static group memberships of many users (imports, bulk updates).
+    @Sendable func assign(_ request: Request, context: RosterRequestContext) async throws -> Response {
+        let body = try await request.decodeJSON(as: AudienceAssignment.Request.self, context: context)
+        return try JSONResponses.json(try await self.assignments.apply(body, logger: context.logger))
     }
 
     @Sendable func lookup(_ request: Request, context: RosterRequestContext) async throws -> Response {

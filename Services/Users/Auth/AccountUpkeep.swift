@@ -44,5 +44,11 @@ struct AccountUpkeep: Service {
             WHERE last_failure_at < now() - interval '1 day' AND (locked_until IS NULL OR locked_until < now())
               AND (in_flight = 0 OR reserved_at < now() - interval '1 minute')
             """, logger: self.logger)
+        try await self.client.query(
+            """
+            DELETE FROM user_imports i
+            WHERE created_at < now() - interval '30 days'
+              AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = i.job_id AND j.status IN ('queued', 'running'))
+            """, logger: self.logger)
     }
 }

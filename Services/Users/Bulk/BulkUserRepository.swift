@@ -50,6 +50,8 @@ struct BulkUserRepository: Sendable {
         if present.contains(.country) { set("country", input.profile.country) }
         if present.contains(.city) { set("city", input.profile.city) }
         if present.contains(.department) { set("department", input.profile.department) }
+        // Only tags or groups change (audience's part): the users' own rows stay as they are.
+        guard !sets.isEmpty else { return Dictionary(uniqueKeysWithValues: Set(ids).map { ($0, existing[$0] == nil ? .notFound : .unchanged) }) }
         let update: SQLFragment = """
             UPDATE users SET \(SQLFragment.joined(sets, separator: ", ")), version = version + 1, updated_at = now_ms()
             WHERE application_id = \(applicationID) AND id = ANY(\(Array(existing.keys))) AND \(SQLFragment.any(differs))

@@ -30,6 +30,17 @@ struct AudienceDirectory: Sendable {
         }.users
     }
 
+    /// Adds and removes tags and static group memberships of many users in one call (at most
+    /// `AudienceAssignment.maxChanges`); safe to repeat.
+    func assign(_ changes: [AudienceAssignment.Change], applicationID: EntityID) async throws -> AudienceAssignment.Response {
+        let request = AudienceAssignment.Request(applicationId: applicationID, changes: changes)
+        return try await self.passingClientErrors {
+            try await self.client.call(
+                .audience, .POST, "/internal/v1/audience/assignments", body: request, idempotent: true,
+                as: AudienceAssignment.Response.self)
+        }
+    }
+
     private func passingClientErrors<T>(_ call: () async throws -> T) async throws -> T {
         do {
             return try await call()

@@ -13,7 +13,9 @@ public protocol JWKSSource: Sendable {
 /// The key set is refreshed when it is older than the refresh interval, and at once (at most
 /// every few seconds) when a token names a `kid` it does not know, so rotated keys are
 /// picked up without waiting. If the users service is unreachable, cached keys keep working.
+/// A token verified once is remembered until it expires (`VerifiedTokenCache`).
 public actor AccessTokenVerifier {
+    private nonisolated let verified = VerifiedTokenCache()
     private let source: any JWKSSource
     private let refreshInterval: TimeInterval
     private let logger: Logger
@@ -34,7 +36,15 @@ public actor AccessTokenVerifier {
     }
 
     /// The principal of a valid token; a 401 problem for anything else.
-    public func verify(_ token: String) async throws -> Principal {
+    public nonisolated func verify(_ token: String) async throws -> Principal {
+        if let principal = self.verified.principal(for: token) { return principal }
+        let (principal, expiresAt) = try await self.check(token)
+        self.verified.store(principal, for: token, expiresAt: expiresAt)
+        return principal
+    }
+
+    /// Parses and verifies a token not seen before: its principal and when it expires.
+    private func check(_ token: String) async throws -> (Principal, Date) {
         let header: JWTHeader
         do {
             header = try DefaultJWTParser().parse(Array(token.utf8), as: AccessTokenClaims.self).header
@@ -68,8 +78,9 @@ public actor AccessTokenVerifier {
         guard let userID = EntityID(claims.sub.value), let applicationID = EntityID(claims.app) else {
             throw Problem.unauthorized("The access token is not valid.")
         }
-        return Principal(
+        let principal = Principal(
             applicationID: applicationID, credential: .user(userID: userID, userType: claims.role, sessionID: claims.sid.flatMap(EntityID.init)))
+        return (principal, claims.exp.value)
     }
 
     private func refresh() async throws {
@@ -91,7 +102,10 @@ public actor AccessTokenVerifier {
         // Without a default key, an unknown kid can never fall back to another key.
         await collection.clearDefault()
         self.keys = collection
-        self.knownKIDs = Set(jwks.keys.compactMap { $0.keyIdentifier?.string })
+        let kids = Set(jwks.keys.compactMap { $0.keyIdentifier?.string })
+        // A withdrawn key's tokens must not outlive it in the cache.
+        if !self.knownKIDs.isSubset(of: kids) { self.verified.removeAll() }
+        self.knownKIDs = kids
         self.fetchedAt = Date()
     }
 }

@@ -8,7 +8,7 @@ extension Setting {
         "http.maxBodyBytes", default: "1048576", summary: "Largest request body accepted; larger bodies get 413.")
     public static let httpMaxUploadBytes = Setting(
         "http.maxUploadBytes", default: "67108864",
-        summary: "Largest `text/csv` upload (spooled to a file, then streamed); JSON bulk bodies take up to 16 MiB, or this if smaller.")
+        summary: "Largest `text/csv` or `multipart/form-data` upload (spooled to a file, then streamed); JSON bulk bodies take up to 16 MiB, or this if smaller.")
     public static let httpIdleTimeoutSeconds = Setting(
         "http.idleTimeoutSeconds", default: "75", summary: "Idle keep-alive connections are closed after this many seconds.")
     public static let databaseURL = Setting(

@@ -2,10 +2,14 @@
 public struct CSVRecord: Sendable, Equatable {
     public var line: Int
     public var fields: [String]
+    /// Why the record is malformed, when the parser recovers from bad quoting (see
+    /// `CSVParser.init(recoveringRows:)`); its fields are then incomplete.
+    public var error: String?
 
-    public init(line: Int, fields: [String]) {
+    public init(line: Int, fields: [String], error: String? = nil) {
         self.line = line
         self.fields = fields
+        self.error = error
     }
 }
 
@@ -21,8 +25,13 @@ public struct CSVError: Error, Equatable {
 /// not an async request body. Fields may be quoted (`""` is a quote inside them, line breaks
 /// allowed); records end with LF, CRLF or CR; blank lines are skipped; a UTF-8 byte-order
 /// mark is dropped. Invalid UTF-8, NUL characters and over-long fields are refused.
+///
+/// Recovering rows, a stray quote (inside an unquoted field, or after a closing one) makes
+/// just its record malformed: the rest of that line is skipped and the record comes out with
+/// its `error`, so the good records around it still count. A quoted field never closed, bad
+/// UTF-8 and NUL stay errors of the whole file: nothing after them can be trusted.
 public struct CSVParser: Sendable {
-    private enum State { case fieldStart, unquoted, quoted, quoteInQuoted }
+    private enum State { case fieldStart, unquoted, quoted, quoteInQuoted, skippingLine }
 
     private let maxFieldBytes: Int
     private let maxFields: Int
@@ -34,10 +43,13 @@ public struct CSVParser: Sendable {
     private var lastWasCR = false
     private var isFirstRecord = true
     private var records: [CSVRecord] = []
+    private let recoveringRows: Bool
+    private var recordError: String?
 
-    public init(maxFieldBytes: Int = 65_536, maxFields: Int = 1_000) {
+    public init(maxFieldBytes: Int = 65_536, maxFields: Int = 1_000, recoveringRows: Bool = false) {
         self.maxFieldBytes = maxFieldBytes
         self.maxFields = maxFields
+        self.recoveringRows = recoveringRows
     }
 
     private static let quote = UInt8(ascii: "\""), comma = UInt8(ascii: ","), lf = UInt8(ascii: "\n"), cr = UInt8(ascii: "\r")
@@ -62,6 +74,8 @@ public struct CSVParser: Sendable {
             throw CSVError(line: self.recordLine, message: "a quoted field is never closed")
         case .unquoted, .quoteInQuoted:
             try self.endField()
+            try self.endRecord()
+        case .skippingLine:
             try self.endRecord()
         case .fieldStart:
             if !self.fields.isEmpty {
@@ -99,9 +113,29 @@ public struct CSVParser: Sendable {
                 self.state = .unquoted
                 try self.consumeUnquoted(byte)
             } else {
-                throw CSVError(line: self.line, message: "a closing quote must be followed by a comma or a line break")
+                try self.malformed("a closing quote must be followed by a comma or a line break")
             }
+        case .skippingLine:
+            guard byte == Self.lf || byte == Self.cr else { return }
+            try self.endLine(byte)
         }
+    }
+
+    /// Bad quoting: an error of the whole file, or, recovering rows, of this record only.
+    private mutating func malformed(_ message: String) throws(CSVError) {
+        guard self.recoveringRows else { throw CSVError(line: self.line, message: message) }
+        self.recordError = "line \(self.line): \(message)"
+        self.field.removeAll(keepingCapacity: true)
+        self.state = .skippingLine
+    }
+
+    /// A line break that ends the record.
+    private mutating func endLine(_ byte: UInt8) throws(CSVError) {
+        try self.endRecord()
+        self.lastWasCR = byte == Self.cr
+        self.line += 1
+        self.recordLine = self.line
+        self.state = .fieldStart
     }
 
     private mutating func consumeUnquoted(_ byte: UInt8) throws(CSVError) {
@@ -111,13 +145,9 @@ public struct CSVParser: Sendable {
             self.state = .fieldStart
         case Self.lf, Self.cr:
             try self.endField()
-            try self.endRecord()
-            self.lastWasCR = byte == Self.cr
-            self.line += 1
-            self.recordLine = self.line
-            self.state = .fieldStart
+            try self.endLine(byte)
         case Self.quote:
-            throw CSVError(line: self.line, message: "a quote inside an unquoted field (quote the whole field and double the quote)")
+            try self.malformed("a quote inside an unquoted field (quote the whole field and double the quote)")
         default:
             try self.append(byte)
         }
@@ -144,9 +174,12 @@ public struct CSVParser: Sendable {
     }
 
     private mutating func endRecord() throws(CSVError) {
-        defer { self.fields.removeAll(keepingCapacity: true) }
-        if self.fields.count == 1, self.fields[0].isEmpty { return }  // a blank line
-        self.records.append(CSVRecord(line: self.recordLine, fields: self.fields))
+        defer {
+            self.fields.removeAll(keepingCapacity: true)
+            self.recordError = nil
+        }
+        if self.recordError == nil, self.fields.count == 1, self.fields[0].isEmpty { return }  // a blank line
+        self.records.append(CSVRecord(line: self.recordLine, fields: self.fields, error: self.recordError))
         self.isFirstRecord = false
     }
 }

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Users import benchmark (issue 4), on demand: a CSV of N users (default 1,000,000; emails,
+# phones for a third, names, types, countries) uploaded as multipart through the gateway,
+# then timed in its phases:
+#   - upload and staging (the 202 arrives once every row is staged with COPY);
+#   - rows applied (every user created with its event: `pending` reaches 0);
+#   - done (the job finished);
+# with the users process's peak memory (target ≥ 50,000 rows/s, peak RSS ≤ 300 MB).
+# With IMPORT_TAGS=1, one row in 20 has tags and one in 50 a group: the job then finishes only
+# once audience has taken every imported user's event and the memberships are sent, so "done"
+# measures audience's event intake as well.
+#
+#   Benchmarks/import.sh
+#   IMPORT_ROWS=200000 IMPORT_TAGS=1 Benchmarks/import.sh
+set -euo pipefail
+export ROSTER_HTTP_MAX_UPLOAD_BYTES=$((1 << 30))
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+COUNT="${IMPORT_ROWS:-1000000}"
+
+say "writing a CSV of $COUNT users"
+python3 - "$COUNT" "${IMPORT_TAGS:-0}" > "$WORK/users.csv" <<'PY'
+import sys
+count, tagged = int(sys.argv[1]), sys.argv[2] == "1"
+first = ["Anna", "José", "Zoë", "Mary", "John", "Émile", "Chloé", "Ivan", "Olga", "Liam", "Noah", "Mia", "Léa", "Sofía"]
+last = ["Müller", "Smith", "García", "Dubois", "Rossi", "Novák", "Kowalski", "Öztürk", "Silva", "Nguyen", "Kim", "Petrov"]
+types = ["user", "user", "user", "lead", "visitor", "agent"]
+out = sys.stdout
+out.write("email,phone,firstName,lastName,type,country,tags,groups\n")
+for n in range(1, count + 1):
+    phone = f"+1555{n:07d}" if n % 3 == 0 else ""
+    tags = '"VIP,Gold"' if tagged and n % 20 == 0 else ""
+    group = "Imported" if tagged and n % 50 == 0 else ""
+    out.write(f"user{n}@example.io,{phone},{first[n % 14]},{last[n % 12]},{types[n % 6]},NO,{tags},{group}\n")
+PY
+BYTES=$(stat -c %s "$WORK/users.csv")
+curl -fsS -X POST "$AUDIENCE/api/v1/groups" -H "$AUTH" -H 'Content-Type: application/json' -d '{"name": "Imported"}' >/dev/null
+
+USERS_PID="$(pgrep -f "$BIN/roster-users" | head -1)"
+say "uploading $((BYTES / 1048576)) MiB"
+START=$(date +%s.%N)
+ANSWER="$(curl -fsS -X POST "$GATEWAY/api/v1/users/import" -H "$AUTH" -F "file=@$WORK/users.csv;type=text/csv")"
+STAGED=$(date +%s.%N)
+ID="$(python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])' <<<"$ANSWER")"
+field() { python3 -c "import json, sys; print(json.load(sys.stdin).get('$1'))"; }
+APPLIED=""
+while :; do
+    STATE="$(curl -fsS "$GATEWAY/api/v1/users/imports/$ID" -H "$AUTH")"
+    if [ -z "$APPLIED" ] && [ "$(field pending <<<"$STATE")" = 0 ]; then APPLIED=$(date +%s.%N); fi
+    case "$(field status <<<"$STATE")" in succeeded | failed) break ;; esac
+    sleep 0.2
+done
+DONE=$(date +%s.%N)
+echo
+echo "Roster users import ($COUNT rows, $((BYTES / 1048576)) MiB) — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores"
+printf '%-46s %9s %12s\n' "phase (from the start of the upload)" "seconds" "rows/s"
+python3 - "$COUNT" "$START" "$STAGED" "$APPLIED" "$DONE" <<'PY'
+import sys
+count, start, staged, applied, done = int(sys.argv[1]), *map(float, sys.argv[2:])
+for name, end in [("uploaded and staged (202)", staged), ("rows applied (users created)", applied), ("done (job finished)", done)]:
+    print(f"{name:<46} {end - start:9.1f} {count / (end - start):12,.0f}")
+PY
+echo "final state: $STATE"
+echo "users process peak RSS over the whole run: $(awk '/VmHWM/ {printf "%.0f MB", $2 / 1024}' "/proc/$USERS_PID/status")"
