@@ -5,7 +5,8 @@
 #   - upload and staging (the 202 arrives once every row is staged with COPY);
 #   - rows applied (every user created with its event: `pending` reaches 0);
 #   - done (the job finished);
-# with the users process's peak memory (target ≥ 50,000 rows/s, peak RSS ≤ 300 MB).
+# with the users process's peak memory (target ≥ 50,000 rows/s, peak RSS ≤ 300 MB), and, for
+# reference, how fast PostgreSQL alone inserts the same rows into the users table.
 # With IMPORT_TAGS=1, one row in 20 has tags and one in 50 a group: the job then finishes only
 # once audience has taken every imported user's event and the memberships are sent, so "done"
 # measures audience's event intake as well.
@@ -50,6 +51,22 @@ while :; do
     sleep 0.2
 done
 DONE=$(date +%s.%N)
+USERS_RSS="$(awk '/VmHWM/ {printf "%.0f MB", $2 / 1024}' "/proc/$USERS_PID/status")"
+
+# The reference: PostgreSQL alone inserting REFERENCE_ROWS of the file's rows (new ids and
+# emails) into the users table as it now stands — every index, the kept counts' trigger, the
+# foreign key — in one statement, rolled back. No import can apply rows faster than this.
+REFERENCE_ROWS=$(( COUNT < 100000 ? COUNT : 100000 ))
+say "reference: $REFERENCE_ROWS rows inserted by PostgreSQL alone"
+REFERENCE_START=$(date +%s.%N)
+psql_bench "
+    BEGIN;
+    INSERT INTO users.users (id, application_id, email, phone, first_name, last_name, type, status)
+    SELECT gen_random_uuid(), i.application_id, 'ref-' || r.email, r.phone || '0', r.first_name, r.last_name, r.type, r.status
+    FROM users.user_import_rows r JOIN users.user_imports i USING (job_id)
+    WHERE r.job_id = '$ID' ORDER BY r.line LIMIT $REFERENCE_ROWS;
+    ROLLBACK;"
+REFERENCE_END=$(date +%s.%N)
 echo
 echo "Roster users import ($COUNT rows, $((BYTES / 1048576)) MiB) — $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores"
 printf '%-46s %9s %12s\n' "phase (from the start of the upload)" "seconds" "rows/s"
@@ -59,5 +76,10 @@ count, start, staged, applied, done = int(sys.argv[1]), *map(float, sys.argv[2:]
 for name, end in [("uploaded and staged (202)", staged), ("rows applied (users created)", applied), ("done (job finished)", done)]:
     print(f"{name:<46} {end - start:9.1f} {count / (end - start):12,.0f}")
 PY
+python3 - "$REFERENCE_ROWS" "$REFERENCE_START" "$REFERENCE_END" <<'PY'
+import sys
+rows, start, end = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
+print(f"{f'reference: PostgreSQL inserting {rows:,} rows':<46} {end - start:9.1f} {rows / (end - start):12,.0f}")
+PY
 echo "final state: $STATE"
-echo "users process peak RSS over the whole run: $(awk '/VmHWM/ {printf "%.0f MB", $2 / 1024}' "/proc/$USERS_PID/status")"
+echo "users process peak RSS over the whole run: $USERS_RSS"

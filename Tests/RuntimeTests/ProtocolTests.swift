@@ -25,6 +25,19 @@ import Testing
         }
     }
 
+    @Test func timestampsMatchFoundationAcrossCalendarEdges() {
+        // Leap days, year ends, before 1970, and a spread of random instants, against Foundation's own formatter.
+        let edges: [TimeInterval] = [0, -1, -86_400, 951_782_400, 951_868_799.999, 1_709_164_800, 4_107_542_399, -2_208_988_800, 253_402_300_799]
+        var generator = SystemRandomNumberGenerator()
+        let random = (0..<2000).map { _ in TimeInterval(Int64.random(in: -2_000_000_000...4_000_000_000, using: &generator)) + 0.25 }
+        for seconds in edges + random {
+            let date = Date(timeIntervalSince1970: seconds.rounded(.down))
+            let expected = String(date.formatted(Date.ISO8601FormatStyle()).dropLast()) + ".000Z"
+            #expect(RosterJSON.formatTimestamp(date) == expected, "\(seconds)")
+        }
+        #expect(RosterJSON.formatPreciseTimestamp(Date(timeIntervalSince1970: -0.5)) == "1969-12-31T23:59:59.500000Z")
+    }
+
     @Test func problemsEncodeAsRFC9457() throws {
         let problem = Problem.validation("email must be an email address.", errors: [.init(field: "email", code: "invalid_email", message: "x")])
         let json = try JSONSerialization.jsonObject(with: RosterJSON.makeEncoder().encode(problem)) as! [String: Any]

@@ -36,15 +36,15 @@ public struct AuthenticationMiddleware: RouterMiddleware {
     public func principal(for request: Request) async throws -> Principal? {
         // `Authorization` wins when both it and `X-Api-Key` are sent.
         if let authorization = request.headers[.authorization] {
-            let parts = authorization.split(separator: " ", maxSplits: 1)
-            guard parts.count == 2, parts[0].lowercased() == "bearer" else {
+            let words = authorization.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard let scheme = words.first, scheme.lowercased() == "bearer" else {
                 throw Problem.unauthorized("Only the Bearer scheme is accepted.")
             }
-            let credential = parts[1].trimmingCharacters(in: .whitespaces)
+            let credential = words.count == 2 ? String(words[1]) : ""
             guard !credential.isEmpty, credential.utf8.count <= 4096 else {
                 throw Problem.unauthorized("The bearer credential is malformed.")
             }
-            if credential.split(separator: ".", omittingEmptySubsequences: false).count == 3 {
+            if credential.utf8.lazy.filter({ $0 == UInt8(ascii: ".") }).count == 2 {
                 return try await self.tokens.verify(credential)
             }
             return try await self.principal(forAPIKey: credential)

@@ -28,6 +28,8 @@ public struct RequestContextMiddleware: RouterMiddleware {
         let path = request.uri.path
         // Event batches between services may be larger than any public request.
         if path.hasPrefix("/internal/") { return max(self.uploadLimit, Self.internalBodyLimit) }
+        // A request without a body type (every read) needs none of the header parsing below.
+        guard request.headers[.contentType] != nil else { return self.bodyLimit }
         // CSV and multipart uploads are streamed to a file; a JSON body is held whole, so bulk JSON gets less room.
         if CSVUpload.isCSV(request) || MultipartUpload.isMultipart(request) { return self.uploadLimit }
         if let last = path.split(separator: "/").last, self.bulkEndpoints.contains(String(last)) {
