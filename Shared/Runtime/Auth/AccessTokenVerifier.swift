@@ -56,7 +56,9 @@ public actor AccessTokenVerifier {
         let stale = self.fetchedAt.map { now.timeIntervalSince($0) > self.refreshInterval } ?? true
         let unknown = !self.knownKIDs.contains(kid)
         let mayRetry = self.lastAttempt.map { now.timeIntervalSince($0) > Self.unknownKIDRefreshGap } ?? true
-        if (stale || unknown) && mayRetry {
+        // A refresh already under way is joined even inside the gap: requests that arrive while
+        // the first key set loads must wait for it, not fail on the empty one.
+        if (stale || unknown) && (mayRetry || self.refreshing != nil) {
             do {
                 try await self.refresh()
             } catch {
