@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command, self-sufficient on a fresh machine:
 #  1. installs what is missing (PostgreSQL 15, nginx, schemathesis in a local venv);
-#  2. builds everything (debug);
+#  2. builds everything (debug) and checks the gateway configuration with `nginx -t`;
 #  3. starts a throwaway PostgreSQL cluster on a free port (initdb into a temp folder);
 #  4. runs the whole Swift test suite against it (real services, real gateway);
 #  5. starts the platform behind the gateway and checks every service against its OpenAPI
@@ -38,6 +38,10 @@ cleanup() {
     if [ -n "${ROSTER_TEST_KEEP:-}" ]; then say "kept $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
+
+say "checking the gateway configuration (nginx -t)"
+render_gateway "$WORK/nginx-check" 127.0.0.1:18080 127.0.0.1:18081 127.0.0.1:18082 127.0.0.1:18083 127.0.0.1:18084
+"$(nginx_bin)" -t -q -p "$WORK/nginx-check" -c "$WORK/nginx-check/nginx.conf"
 
 PG_PASSWORD="$(random_secret 32)"
 PG_PORT="$(free_port)"
