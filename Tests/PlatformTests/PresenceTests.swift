@@ -43,6 +43,9 @@ import Testing
             #expect(try await platform.request(.GET, "\(base)/users/\(idle)/current-url").json["url"] as? String == "https://x.example/a")
             #expect(try await platform.request(.GET, "\(base)/users/\(idle)/presence").json["online"] as? Bool == false)
             #expect(try await platform.request(.POST, "\(base)/presence/heartbeat", json: ["userId": idle]).status == 204)
+            // null is the same as leaving the URL out.
+            let nullURL: [String: String?] = ["userId": idle, "url": nil]
+            #expect(try await platform.request(.POST, "\(base)/presence/heartbeat", json: nullURL).status == 204)
             #expect(try await platform.request(.GET, "\(base)/users/\(idle)/current-url").json["url"] as? String == "https://x.example/a")
             #expect(try await platform.request(.PUT, "\(base)/users/\(idle)/current-url", json: ["url": ""]).isProblem(422))
 
