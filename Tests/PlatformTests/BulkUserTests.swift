@@ -123,6 +123,34 @@ import Testing
         }
     }
 
+    /// Every user of a bulk update carries the same tags to audience: 4,000 users with 100 long
+    /// tag names make about 42 MB of JSON, more than audience takes in one internal call
+    /// (32 MiB), so the users service splits it.
+    @Test func aLargeBulkUpdateReachesAudienceInSeveralCalls() async throws {
+        try await withPlatform([.users, .audience]) { platform in
+            let users = platform.url(.users) + "/api/v1/users"
+            let csv = "username\n" + (1...4_000).map { "many_\($0)" }.joined(separator: "\n")
+            let started = try await platform.request(.POST, "\(users)/import", body: Data(csv.utf8), headers: [("Content-Type", "text/csv")])
+            let done = try await ImportTests.finished(platform, try #require(started.json["id"] as? String))
+            #expect(done["imported"] as? Int == 4_000, "\(done)")
+            #expect(try await eventually(timeout: .seconds(60)) { try platform.database.count("SELECT count(*) FROM audience.user_projection") == 4_000 })
+            let ids = try platform.database.sql("SELECT string_agg(id::text, ',') FROM users.users").split(separator: ",").map { JSONValue.string(String($0)) }
+            let long = String(repeating: "x", count: 94)
+            let body: [String: JSONValue] = [
+                "userIds": .array(ids), "addTags": .array((0..<50).map { .string("add\($0)\(long)") }),
+                "removeTags": .array((0..<50).map { .string("gone\($0)\(long)") }),
+            ]
+            let answer = try await platform.request(.POST, "\(users)/bulk-update", json: body, timeout: .seconds(120))
+            #expect(answer.status == 200, "\(answer.text.prefix(500))")
+            #expect((answer.json["audience"] as? [String: Any])?["added"] as? Int == 200_000, "\(answer.text.prefix(500))")
+            #expect(try platform.database.count("SELECT count(*) FROM audience.user_tags") == 200_000)
+
+            // Attributes go along with every user, so they are bounded.
+            let big: [String: JSONValue] = ["userIds": [ids[0]], "attributes": ["note": .string(String(repeating: "y", count: 70_000))]]
+            #expect(try await platform.request(.POST, "\(users)/bulk-update", json: big).isProblem(422))
+        }
+    }
+
     @Test func bulkUpdateChangesTagsAndGroupsThroughAudience() async throws {
         try await withPlatform([.users, .audience]) { platform in
             let audience = AudienceFixtures(platform: platform)

@@ -34,8 +34,8 @@ struct AudienceAssignments: Sendable {
         var references: Set<String> { Set(self.adds.keys).union(self.removes.keys) }
 
         /// The (owner, user) pairs to add and remove, for the references that resolved to `ids`.
-        func pairs(_ ids: [String: EntityID]) -> Pairs {
-            var pairs = Pairs()
+        func pairs(_ ids: [String: EntityID]) -> MembershipPairs {
+            var pairs = MembershipPairs()
             for (reference, users) in self.adds {
                 guard let owner = ids[reference] else { continue }
                 pairs.addOwners += Array(repeating: owner, count: users.count)
@@ -48,47 +48,6 @@ struct AudienceAssignments: Sendable {
             }
             return pairs
         }
-    }
-
-    /// Memberships to add and remove in one table, as parallel arrays of owners and users.
-    private struct Pairs {
-        var addOwners: [EntityID] = [], addUsers: [EntityID] = []
-        var removeOwners: [EntityID] = [], removeUsers: [EntityID] = []
-
-        var owners: [EntityID] { Set(self.addOwners + self.removeOwners).sorted { $0.description < $1.description } }
-    }
-
-    /// Adds and removes a table's memberships, one statement each (users audience does not
-    /// know are left out); returns the counts and the users whose memberships changed.
-    private func change(
-        _ table: MembershipTable, _ pairs: Pairs, applicationID: EntityID, on connection: PostgresConnection, logger: Logger
-    ) async throws -> (added: Int, removed: Int, users: [EntityID]) {
-        var changed = Set<EntityID>()
-        var added = 0, removed = 0
-        if !pairs.addOwners.isEmpty {
-            let insert: SQLFragment = """
-                INSERT INTO \(identifier: table.table) (application_id, \(identifier: table.ownerColumn), user_id)
-                SELECT DISTINCT \(applicationID), x.owner, x.user_id
-                FROM unnest(\(pairs.addOwners)::uuid[], \(pairs.addUsers)::uuid[]) AS x(owner, user_id)
-                JOIN user_projection p ON p.application_id = \(applicationID) AND p.user_id = x.user_id
-                ON CONFLICT DO NOTHING RETURNING user_id
-                """
-            let users = try await connection.query(insert.query(), logger: logger).decode(EntityID.self).array()
-            added = users.count
-            changed.formUnion(users)
-        }
-        if !pairs.removeOwners.isEmpty {
-            let delete: SQLFragment = """
-                DELETE FROM \(identifier: table.table) t
-                USING (SELECT DISTINCT owner, user_id FROM unnest(\(pairs.removeOwners)::uuid[], \(pairs.removeUsers)::uuid[]) AS x(owner, user_id)) x
-                WHERE t.application_id = \(applicationID) AND t.\(identifier: table.ownerColumn) = x.owner AND t.user_id = x.user_id
-                RETURNING t.user_id
-                """
-            let users = try await connection.query(delete.query(), logger: logger).decode(EntityID.self).array()
-            removed = users.count
-            changed.formUnion(users)
-        }
-        return (added, removed, changed.sorted { $0.description < $1.description })
     }
 
     func apply(_ request: AudienceAssignment.Request, logger: Logger) async throws -> AudienceAssignment.Response {
@@ -114,15 +73,11 @@ struct AudienceAssignments: Sendable {
             // Every owner is locked first, tags then groups, each in id order: two calls naming the
             // same owners take turns, and rules are refreshed only after all of them are held.
             for (table, pairs) in [(MembershipTable.tags, tagPairs), (MembershipTable.groups, groupPairs)] where !pairs.owners.isEmpty {
-                let lock: SQLFragment = """
-                    SELECT 1 FROM \(identifier: table.ownerTable) WHERE application_id = \(application) AND id = ANY(\(pairs.owners))
-                    ORDER BY id FOR NO KEY UPDATE
-                    """
-                try await connection.query(lock.query(), logger: logger)
+                try await table.lockOwners(pairs.owners, applicationID: application, on: connection, logger: logger)
             }
             var added = 0, removed = 0
             for (table, pairs) in [(MembershipTable.tags, tagPairs), (MembershipTable.groups, groupPairs)] where !pairs.owners.isEmpty {
-                let (inserted, deleted, changed) = try await self.change(table, pairs, applicationID: application, on: connection, logger: logger)
+                let (inserted, deleted, changed) = try await table.apply(pairs, applicationID: application, on: connection, logger: logger)
                 added += inserted
                 removed += deleted
                 try await self.members.refresh(users: changed, after: table.change, applicationID: application, on: connection, logger: logger)

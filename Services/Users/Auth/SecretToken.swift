@@ -14,7 +14,7 @@ enum SecretToken {
 
     /// A seed-003 login token: 40 hex digits (160 bits).
     static func loginToken() -> String {
-        SymmetricKey(size: .init(bitCount: 160)).withUnsafeBytes { bytes in bytes.map { String(format: "%02x", $0) }.joined() }
+        SymmetricKey(size: .init(bitCount: 160)).withUnsafeBytes { Hex.encode($0) }
     }
 
     static func hash(_ secret: String) -> Data {

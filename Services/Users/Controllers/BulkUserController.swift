@@ -37,8 +37,17 @@ struct BulkUserController: Sendable {
         var removeGroups: [String]?
         var attributes: [String: JSONValue]?
 
-        /// 422 for a tag or group list of more than 50 names, or a blank or over-long name.
-        func checkNames() throws {
+        /// Most JSON `attributes` may hold: it goes to audience once for every user named.
+        static let maxAttributesBytes = 64 << 10
+
+        /// 422 for a tag or group list of more than 50 names, a blank or over-long name, or
+        /// attributes over `maxAttributesBytes`.
+        func checkLimits() throws {
+            if let attributes = self.attributes, try RosterJSON.makeEncoder().encode(attributes).count > Self.maxAttributesBytes {
+                throw Problem.validation(
+                    "attributes holds at most \(Self.maxAttributesBytes / 1024) KiB of JSON.",
+                    errors: [.init(field: "attributes", code: "too_large", message: "at most \(Self.maxAttributesBytes / 1024) KiB")])
+            }
             let lists = [
                 ("addTags", self.addTags), ("removeTags", self.removeTags), ("addGroups", self.addGroups), ("removeGroups", self.removeGroups),
             ]
@@ -86,7 +95,7 @@ struct BulkUserController: Sendable {
         let principal = try context.requireAdmin()
         let (body, raw) = try await RequestBodyDecoding.decodeKeepingBody(UpdateBody.self, from: request, context: context)
         try Self.checkIDs(body.userIds)
-        try body.checkNames()
+        try body.checkLimits()
         let allowed = Set(BulkUserRepository.fields.map(\.rawValue))
         let updates = body.updates ?? [:]
         let unknown = updates.keys.filter { !allowed.contains($0) }.sorted()

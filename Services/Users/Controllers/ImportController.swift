@@ -87,7 +87,7 @@ struct ImportController: Sendable {
 
     /// What makes two uploads the same import: the file's bytes and the mapping's text.
     static func fingerprint(_ file: CSVUpload, mapping: String?) -> String {
-        SHA256.hash(data: Data((file.digest + "\n" + (mapping ?? "")).utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(SHA256.hash(data: Data((file.digest + "\n" + (mapping ?? "")).utf8)))
     }
 
     @Sendable func get(_ request: Request, context: RosterRequestContext) async throws -> Response {

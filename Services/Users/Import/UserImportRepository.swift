@@ -62,24 +62,20 @@ struct UserImportRepository: Sendable {
         var total: Int
         var imported: Int
         var failed: Int
-        var appliedThrough: Int
         var duplicatesMarked: Bool
-        var forwardedThrough: Int
         var createdAt: Date
     }
 
     /// The import of the application, or `nil` (also for another application's).
     func state(_ id: EntityID, applicationID: EntityID, logger: Logger) async throws -> State? {
         let select: SQLFragment = """
-            SELECT file_name, fields, total, imported, failed, applied_through, duplicates_marked, forwarded_through, created_at
+            SELECT file_name, fields, total, imported, failed, duplicates_marked, created_at
             FROM user_imports WHERE job_id = \(id) AND application_id = \(applicationID)
             """
         for try await row in try await self.client.query(select.query(), logger: logger) {
-            let (name, fields, total, imported, failed, applied, marked, forwarded, created) =
-                try row.decode((String?, [String], Int, Int, Int, Int, Bool, Int, Date).self)
+            let (name, fields, total, imported, failed, marked, created) = try row.decode((String?, [String], Int, Int, Int, Bool, Date).self)
             return State(
-                fileName: name, fields: fields, total: total, imported: imported, failed: failed, appliedThrough: applied,
-                duplicatesMarked: marked, forwardedThrough: forwarded, createdAt: created)
+                fileName: name, fields: fields, total: total, imported: imported, failed: failed, duplicatesMarked: marked, createdAt: created)
         }
         return nil
     }

@@ -30,9 +30,33 @@ struct AudienceDirectory: Sendable {
         }.users
     }
 
-    /// Adds and removes tags and static group memberships of many users in one call (at most
-    /// `AudienceAssignment.maxChanges`); safe to repeat.
+    /// Most JSON one assignments call carries (audience takes 32 MiB on internal routes): a
+    /// bulk update repeats its tags, groups and attributes for every user it names.
+    static let assignmentCallBytes = 4 << 20
+
+    /// Adds and removes tags, static group memberships and attribute values of many users, in
+    /// as few calls as keep each under `assignmentCallBytes` and `AudienceAssignment.maxChanges`;
+    /// the answers summed. Safe to repeat.
     func assign(_ changes: [AudienceAssignment.Change], applicationID: EntityID) async throws -> AudienceAssignment.Response {
+        var answer = AudienceAssignment.Response.nothing
+        var batch: [AudienceAssignment.Change] = []
+        var bytes = 0
+        let encoder = RosterJSON.makeEncoder()
+        for change in changes {
+            let size = try encoder.encode(change).count
+            if !batch.isEmpty, bytes + size > Self.assignmentCallBytes || batch.count == AudienceAssignment.maxChanges {
+                answer.add(try await self.send(batch, applicationID: applicationID))
+                batch.removeAll(keepingCapacity: true)
+                bytes = 0
+            }
+            batch.append(change)
+            bytes += size
+        }
+        if !batch.isEmpty { answer.add(try await self.send(batch, applicationID: applicationID)) }
+        return answer
+    }
+
+    private func send(_ changes: [AudienceAssignment.Change], applicationID: EntityID) async throws -> AudienceAssignment.Response {
         let request = AudienceAssignment.Request(applicationId: applicationID, changes: changes)
         return try await self.passingClientErrors {
             try await self.client.call(

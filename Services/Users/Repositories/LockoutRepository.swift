@@ -29,7 +29,7 @@ struct LockoutRepository: Sendable {
     func account(user: EntityID?, typed: String) -> Subject {
         if let user { return Subject(kind: .account, name: "user:\(user)") }
         let mac = HMAC<SHA256>.authenticationCode(for: Data(typed.lowercased().utf8), using: self.nameKey)
-        return Subject(kind: .account, name: "name:" + Data(mac).prefix(12).map { String(format: "%02x", $0) }.joined())
+        return Subject(kind: .account, name: "name:" + Hex.encode(Data(mac).prefix(12)))
     }
 
     /// Releases reservations without counting anything (the check itself failed, not the credentials).

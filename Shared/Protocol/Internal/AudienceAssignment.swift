@@ -75,5 +75,19 @@ public enum AudienceAssignment {
             self.createdTags = createdTags
             self.refusedGroups = refusedGroups
         }
+
+        /// The answer of a call that changed nothing.
+        public static let nothing = Response(added: 0, removed: 0, unknownUserIds: [], createdTags: [], refusedGroups: [], attributesWritten: 0)
+
+        /// Adds the answer of another call of the same request (one split in several calls).
+        public mutating func add(_ other: Response) {
+            self.added += other.added
+            self.removed += other.removed
+            self.attributesWritten += other.attributesWritten
+            self.unknownUserIds = Array(Set(self.unknownUserIds + other.unknownUserIds).sorted { $0.description < $1.description }.prefix(100))
+            self.createdTags = Array(Set(self.createdTags + other.createdTags)).sorted()
+            let refusals = Dictionary((self.refusedGroups + other.refusedGroups).map { ($0.reference, $0) }, uniquingKeysWith: { first, _ in first })
+            self.refusedGroups = refusals.values.sorted { $0.reference < $1.reference }
+        }
     }
 }

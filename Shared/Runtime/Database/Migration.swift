@@ -14,7 +14,7 @@ public struct Migration: Sendable, Equatable {
     public init(id: String, sql: String) {
         self.id = id
         self.sql = sql
-        self.checksum = SHA256.hash(data: Data(sql.utf8)).map { String(format: "%02x", $0) }.joined()
+        self.checksum = Hex.encode(SHA256.hash(data: Data(sql.utf8)))
         self.transactional = !sql.hasPrefix("-- roster:no-transaction")
     }
 

@@ -51,22 +51,10 @@ public struct RequestMetadata: Sendable {
         return (parts[1].lowercased(), parts[3].lowercased())
     }
 
-    /// `bytes` random bytes as lowercase hex: one system random word per 8 bytes (each request
-    /// takes two of these, so no per-byte formatting).
+    /// `bytes` random bytes as lowercase hex (one system random word per 8 bytes).
     static func randomHex(bytes: Int) -> String {
         var generator = SystemRandomNumberGenerator()
-        let digits = Array("0123456789abcdef".utf8)
-        return String(unsafeUninitializedCapacity: bytes * 2) { buffer in
-            var written = 0
-            while written < bytes * 2 {
-                var word = generator.next()
-                for _ in 0..<16 where written < bytes * 2 {
-                    buffer[written] = digits[Int(word & 0xF)]
-                    word >>= 4
-                    written += 1
-                }
-            }
-            return written
-        }
+        let words = (0..<(bytes + 7) / 8).map { _ in generator.next() }
+        return words.withUnsafeBytes { Hex.encode($0.prefix(bytes)) }
     }
 }

@@ -55,7 +55,7 @@ public struct CSVUpload: Sendable {
                 var spool = UploadSpool(writer: handle.bufferedWriter())
                 try await fill(&spool)
                 try await spool.writer.flush()
-                return spool.hash.finalize().map { String(format: "%02x", $0) }.joined()
+                return Hex.encode(spool.hash.finalize())
             }
             let result = try await body(CSVUpload(path: path, digest: digest))
             _ = try? await FileSystem.shared.removeItem(at: path)

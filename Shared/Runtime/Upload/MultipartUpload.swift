@@ -24,16 +24,10 @@ public struct MultipartUpload: Sendable {
 
     /// The boundary of a `multipart/form-data` body, or `nil` when the request is not one.
     public static func boundary(of request: Request) -> String? {
-        guard let contentType = request.headers[.contentType] else { return nil }
-        let parts = contentType.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
-        guard parts.first?.lowercased() == "multipart/form-data" else { return nil }
-        for parameter in parts.dropFirst() {
-            let pair = parameter.split(separator: "=", maxSplits: 1).map(String.init)
-            guard pair.count == 2, pair[0].lowercased() == "boundary" else { continue }
-            let value = pair[1].trimmingCharacters(in: CharacterSet(charactersIn: "\""))
-            return (1...70).contains(value.utf8.count) ? value : nil
-        }
-        return nil
+        guard self.isMultipart(request), let contentType = request.headers[.contentType],
+            let value = PartCollector.parameters(contentType)["boundary"]
+        else { return nil }
+        return (1...70).contains(value.utf8.count) ? value : nil
     }
 
     /// Whether the request declares a multipart body (its boundary may still be missing).
@@ -137,6 +131,7 @@ private final class PartCollector {
         self.partName = nil
     }
 
+    /// The parameters after a header's first value, names lowercased:
     /// `form-data; name="file"; filename="a.csv"` → `["name": "file", "filename": "a.csv"]`.
     static func parameters(_ value: String) -> [String: String] {
         var result: [String: String] = [:]
