@@ -10,7 +10,10 @@ func buildPlan(_ runtime: ServiceRuntime) async throws -> ServicePlan {
     let postgres = runtime.postgres
     let outbox = Outbox(
         source: .users,
-        routes: [EventRoute(subscriber: .audience, eventTypes: [.userCreated, .userUpdated, .userDeleted, .userActivity])])
+        routes: [
+            EventRoute(subscriber: .audience, eventTypes: [.userCreated, .userUpdated, .userDeleted, .userActivity]),
+            EventRoute(subscriber: .notification, eventTypes: [.userCreated, .userUpdated, .userDeleted]),
+        ])
 
     let apiKeys = APIKeyRepository(client: postgres)
     let applications = ApplicationRepository(client: postgres, apiKeys: apiKeys)

@@ -49,7 +49,7 @@ import Testing
             #expect(try platform.database.count("SELECT count(*) FROM audience.inbox_events") == 1000)
             #expect(try platform.database.count("SELECT count(*) FROM audience.user_projection WHERE version <> 1") == 0)
             let drained = try await eventually(timeout: .seconds(10)) {
-                try platform.database.count("SELECT count(*) FROM users.outbox_deliveries") == 0
+                try platform.database.count("SELECT count(*) FROM users.outbox_deliveries WHERE subscriber = 'audience'") == 0
             }
             #expect(drained)
             #expect(try Self.projectedIDs(platform) == Set(ids))

@@ -368,7 +368,7 @@ import Testing
             }
             // Everything delivered and every queued recalculation done.
             let settled = try await eventually(timeout: .seconds(60), every: .milliseconds(200)) {
-                try platform.database.count("SELECT count(*) FROM users.outbox_deliveries") == 0
+                try platform.database.count("SELECT count(*) FROM users.outbox_deliveries WHERE subscriber = 'audience'") == 0
                     && platform.database.count("SELECT count(*) FROM audience.jobs WHERE status NOT IN ('succeeded', 'failed')") == 0
             }
             #expect(settled)

@@ -3,11 +3,6 @@ import PostgresNIO
 import RosterProtocol
 import RosterRuntime
 
-/// An event whose payload contradicts its envelope; it is refused, never applied.
-enum EventConsumerError: Error {
-    case inconsistent(EntityID)
-}
-
 /// Applies the users service's `user.*` events (activity included) to the projection, and re-evaluates the user
 /// against every dynamic group and segment in the same transaction, so their members stay
 /// current without periodic recalculation.

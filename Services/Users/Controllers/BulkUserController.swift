@@ -121,7 +121,7 @@ struct BulkUserController: Sendable {
             let audience = changes.isEmpty ? nil : try await self.audience.assign(changes, applicationID: principal.applicationID)
             return try RosterJSON.makeEncoder().encode(Report(outcomes, audience: audience))
         }
-        return Self.respond(answer, replayed: replayed)
+        return JSONResponses.stored(answer, replayed: replayed)
     }
 
     /// `{"userIds": [...]}`, or `{"filter": {...}}` with the list's own filters (e.g.
@@ -144,7 +144,7 @@ struct BulkUserController: Sendable {
                 let outcomes = try await self.bulk.delete(ids, applicationID: principal.applicationID, on: connection, logger: context.logger)
                 return try RosterJSON.makeEncoder().encode(Report(outcomes))
             }
-            return Self.respond(answer, replayed: replayed)
+            return JSONResponses.stored(answer, replayed: replayed)
         case (nil, let filter?):
             let text = String(decoding: try JSONEncoder().encode(filter), as: UTF8.self)
             let query = try ListQueryParser.parse(parameters: [("filter", text)], spec: UserListSpec.exportSpec)
@@ -160,7 +160,7 @@ struct BulkUserController: Sendable {
                     where: conditions, applicationID: principal.applicationID, on: connection, logger: context.logger)
                 return try RosterJSON.makeEncoder().encode(["deleted": deleted.count])
             }
-            return Self.respond(answer, replayed: replayed)
+            return JSONResponses.stored(answer, replayed: replayed)
         default:
             throw Problem.validation(
                 "Send either userIds or filter.", errors: [.init(field: "userIds", code: "required", message: "either userIds or filter")])
@@ -172,12 +172,5 @@ struct BulkUserController: Sendable {
             throw Problem.validation(
                 "userIds lists 1 to \(Self.maxIDs) ids.", errors: [.init(field: "userIds", code: "invalid", message: "1 to \(Self.maxIDs) ids")])
         }
-    }
-
-    static func respond(_ body: Data, replayed: Bool) -> Response {
-        var headers = HTTPFields()
-        headers[.contentType] = "application/json; charset=utf-8"
-        if replayed { headers[HTTPField.Name("Idempotent-Replayed")!] = "true" }
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 }

@@ -89,6 +89,10 @@ extension Setting {
         "rules.timeRefreshSeconds", default: "900", services: [.audience],
         summary: "How often dynamic groups and segments whose rules name a time ago (`7d`) are recalculated, since time alone moves users in and out of them; 0 turns it off.")
 
+    public static let notificationExampleTypes = Setting(
+        "notification.exampleTypes", default: "1", services: [.notification],
+        summary: "1: an application gets seed 004's seven notification types (`new_campaign`, ...) the first time it uses notifications; 0: it starts with an empty catalog.")
+
     /// Every setting any service reads, in the order of the README table.
     public static let catalog: [Setting] = [
         .httpHost, .httpPort, .httpMaxBodyBytes, .httpMaxUploadBytes, .httpIdleTimeoutSeconds,
@@ -107,5 +111,6 @@ extension Setting {
         .loginPerMinute, .emailCheckPerMinute, .cookieSameSite,
         .presenceOnlineSeconds, .presenceTypingSeconds,
         .attributeEncryptionKeys, .rulesTimeRefreshSeconds,
+        .notificationExampleTypes,
     ]
 }

@@ -19,4 +19,6 @@ extension HTTPField.Name {
     public static let realIP = Self("X-Real-IP")!
     /// `Access-Control-Expose-Headers`: the list headers a browser script may read.
     public static let accessControlExposeHeaders = Self("Access-Control-Expose-Headers")!
+    /// `Idempotent-Replayed: true`: the answer is the stored one of an earlier request with the same `Idempotency-Key`.
+    public static let idempotentReplayed = Self("Idempotent-Replayed")!
 }

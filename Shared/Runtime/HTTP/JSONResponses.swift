@@ -19,6 +19,14 @@ public enum JSONResponses {
         try self.json(value, status: .created, headers: [.location: location])
     }
 
+    /// A stored JSON answer of `IdempotentWork`, marked `Idempotent-Replayed: true` when it is a replay.
+    public static func stored(_ body: Data, status: HTTPResponse.Status = .ok, replayed: Bool, headers: HTTPFields = [:]) -> Response {
+        var headers = headers
+        headers[.contentType] = "application/json; charset=utf-8"
+        if replayed { headers[.idempotentReplayed] = "true" }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
     /// 204 No Content.
     public static func noContent() -> Response {
         Response(status: .noContent)

@@ -1,0 +1,45 @@
+import Foundation
+import RosterProtocol
+import RosterRuntime
+
+/// Fans a broadcast out: page after page of recipient ids, each page's notifications written
+/// set-wise with the cursor and counters in one transaction. A restart, a lost lease or a
+/// retry after audience was away continues after the last committed page, so every
+/// recipient gets the notification exactly once.
+struct BroadcastJob: JobHandler {
+    static let kind = "notification.broadcast"
+    /// Retries with backoff while audience is unreachable; then the broadcast is `failed`.
+    static let maxAttempts = 10
+    var kind: String { Self.kind }
+    let broadcasts: BroadcastRepository
+    let pages: RecipientPages
+
+    func run(_ job: Job, context: JobContext) async throws -> JSONValue? {
+        guard case .object(let payload) = job.payload, let text = payload["broadcastId"]?.stringValue, let id = EntityID(text),
+            let applicationID = job.applicationId
+        else { return ["skipped": "malformed payload"] }
+        var done: Int64 = 0
+        do {
+            while let broadcast = try await self.broadcasts.state(id, applicationID: applicationID, logger: context.logger) {
+                guard broadcast.status == .queued || broadcast.status == .running else {
+                    return ["status": .string(broadcast.status.rawValue)]
+                }
+                guard let page = try await self.pages.page(broadcast, after: broadcast.cursor, logger: context.logger) else {
+                    let kind = broadcast.targetKind.rawValue
+                    try await self.broadcasts.fail(id, applicationID: applicationID, reason: "The \(kind) was deleted.", logger: context.logger)
+                    return ["status": "failed"]
+                }
+                if try await self.broadcasts.deliver(page, of: broadcast, logger: context.logger) { done += Int64(page.ids.count) }
+                // Also renews the lease; the broadcast's own counters are what clients read.
+                try await context.progress(done: done, total: nil)
+            }
+            return ["skipped": "the broadcast was deleted"]
+        } catch {
+            if job.attempts >= job.maxAttempts {
+                try? await self.broadcasts.fail(
+                    id, applicationID: applicationID, reason: "The fan-out gave up: \((error as? InternalCallError)?.description ?? "an internal error").", logger: context.logger)
+            }
+            throw error
+        }
+    }
+}

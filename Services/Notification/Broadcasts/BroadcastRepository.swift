@@ -1,0 +1,159 @@
+import Foundation
+import Logging
+import PostgresNIO
+import RosterProtocol
+import RosterRuntime
+
+/// Broadcasts: creating them with their fan-out job, reading their progress, and writing one
+/// batch of recipients at a time.
+struct BroadcastRepository: Sendable {
+    let client: PostgresClient
+    let jobs: JobQueue
+
+    static let listSpec = ListQuerySpec(
+        sortFields: ["createdAt": .init(column: "created_at", type: .timestamp)],
+        defaultSort: [SortKey("createdAt", descending: true)],
+        filters: ["status": .choice(["queued", "running", "completed", "failed"])])
+
+    static let columns: SQLFragment = """
+        id, type_code, title, message, data, channels, target_kind, target_id, cardinality(target_user_ids), status, recipients, \
+        delivered, skipped, unknown, error, created_at, started_at, completed_at
+        """
+
+    /// Stores the broadcast and queues its fan-out in the caller's transaction.
+    func create(_ send: BroadcastInput.Checked, applicationID: EntityID, on connection: PostgresConnection, logger: Logger) async throws
+        -> Broadcast
+    {
+        let id = EntityID.generate()
+        let insert: SQLFragment = """
+            INSERT INTO broadcasts (application_id, id, type_id, type_code, title, message, data, channels, type_critical,
+                type_default_enabled, target_kind, target_id, target_user_ids)
+            VALUES (\(applicationID), \(id), \(send.type.id), \(send.type.code), \(send.title), \(send.message), \(send.data),
+                \(send.channels.map(\.rawValue)), \(send.type.critical), \(send.type.defaultEnabled), \(send.target.rawValue),
+                \(send.targetID), \(send.userIDs))
+            RETURNING \(Self.columns)
+            """
+        let broadcast = try await Self.decode(connection.query(insert.query(), logger: logger))[0]
+        _ = try await self.jobs.enqueue(
+            kind: BroadcastJob.kind, applicationID: applicationID, payload: ["broadcastId": .string(id.description)],
+            maxAttempts: BroadcastJob.maxAttempts, on: connection, logger: logger)
+        return broadcast
+    }
+
+    func find(_ id: EntityID, applicationID: EntityID, logger: Logger) async throws -> Broadcast? {
+        let select: SQLFragment = "SELECT \(Self.columns) FROM broadcasts WHERE application_id = \(applicationID) AND id = \(id)"
+        return try await Self.decode(self.client.query(select.query(), logger: logger)).first
+    }
+
+    func list(_ query: ListQuery, applicationID: EntityID, logger: Logger) async throws -> ListPage<Broadcast> {
+        var conditions: [SQLFragment] = ["application_id = \(applicationID)"]
+        if case .string(let status) = query.filter("status") { conditions.append("status = \(status)") }
+        return try await query.load(
+            Self.columns, from: "broadcasts", where: conditions, spec: Self.listSpec, client: self.client, logger: logger,
+            decode: Self.decode)
+    }
+
+    /// The fan-out's view of a broadcast; `nil` when there is none.
+    func state(_ id: EntityID, applicationID: EntityID, on connection: PostgresConnection? = nil, lock: Bool = false, logger: Logger)
+        async throws -> BroadcastState?
+    {
+        let locking: SQLFragment = lock ? "FOR UPDATE" : ""
+        let select: SQLFragment = """
+            SELECT id, type_id, type_code, title, message, data, channels, type_critical, type_default_enabled, target_kind, target_id,
+                status, cursor
+            FROM broadcasts WHERE application_id = \(applicationID) AND id = \(id) \(locking)
+            """
+        let rows = if let connection {
+            try await connection.query(select.query(), logger: logger)
+        } else {
+            try await self.client.query(select.query(), logger: logger)
+        }
+        for try await row in rows {
+            let cells = row.makeRandomAccess()
+            return BroadcastState(
+                id: id, applicationID: applicationID, typeID: try cells[1].decode(EntityID?.self), typeCode: try cells[2].decode(String.self),
+                title: try cells[3].decode(String.self), message: try cells[4].decode(String.self), data: try cells[5].decode(JSONValue.self),
+                channels: try cells[6].decode([String].self).compactMap(Channel.init(rawValue:)), critical: try cells[7].decode(Bool.self),
+                defaultEnabled: try cells[8].decode(Bool.self),
+                targetKind: Broadcast.TargetKind(rawValue: try cells[9].decode(String.self)) ?? .users,
+                targetID: try cells[10].decode(EntityID?.self),
+                status: Broadcast.Status(rawValue: try cells[11].decode(String.self)) ?? .failed, cursor: try cells[12].decode(EntityID?.self))
+        }
+        return nil
+    }
+
+    /// Writes one page of recipients and moves the cursor past it, in one transaction; `false`
+    /// when another worker moved the cursor first (this page is then not written again).
+    func deliver(_ page: RecipientPages.Page, of broadcast: BroadcastState, logger: Logger) async throws -> Bool {
+        try await self.client.withTransaction(logger: logger) { connection in
+            guard let current = try await self.state(broadcast.id, applicationID: broadcast.applicationID, on: connection, lock: true, logger: logger),
+                current.cursor == broadcast.cursor, current.status == .queued || current.status == .running
+            else { return false }
+            let app = broadcast.applicationID
+            let inApp = broadcast.channels.contains(.inApp)
+            // Unknown ids and users whose settings turn the type off are counted, not written.
+            let fanOut: SQLFragment = """
+                WITH batch AS (
+                    SELECT b.user_id, b.id FROM unnest(\(page.ids), \(page.ids.map { _ in EntityID.generate() })) AS b(user_id, id)
+                ), known AS (
+                    SELECT batch.* FROM batch JOIN recipients r ON r.application_id = \(app) AND r.user_id = batch.user_id
+                ), allowed AS (
+                    SELECT known.* FROM known
+                    WHERE \(inApp) AND (\(broadcast.critical) OR coalesce((
+                        SELECT s.enabled FROM notification_settings s
+                        WHERE s.application_id = \(app) AND s.user_id = known.user_id AND s.type_id = \(broadcast.typeID) AND s.channel = 'in_app'
+                    ), \(broadcast.defaultEnabled)))
+                ), written AS (
+                    INSERT INTO notifications (application_id, id, user_id, broadcast_id, type_code, title, message, data)
+                    SELECT \(app), allowed.id, allowed.user_id, \(broadcast.id), \(broadcast.typeCode), \(broadcast.title),
+                        \(broadcast.message), \(broadcast.data)
+                    FROM allowed
+                    ON CONFLICT (application_id, broadcast_id, user_id) WHERE broadcast_id IS NOT NULL DO NOTHING
+                    RETURNING 1
+                )
+                UPDATE broadcasts SET
+                    cursor = coalesce(\(page.ids.last), cursor),
+                    recipients = recipients + (SELECT count(*) FROM batch),
+                    unknown = unknown + (SELECT count(*) FROM batch) - (SELECT count(*) FROM known),
+                    skipped = skipped + (SELECT count(*) FROM known) - (SELECT count(*) FROM allowed),
+                    delivered = delivered + (SELECT count(*) FROM written),
+                    status = CASE WHEN \(page.isLast) THEN 'completed' ELSE 'running' END,
+                    started_at = coalesce(started_at, now_ms()),
+                    completed_at = CASE WHEN \(page.isLast) THEN now_ms() END
+                WHERE application_id = \(app) AND id = \(broadcast.id)
+                """
+            try await connection.query(fanOut.query(), logger: logger)
+            return true
+        }
+    }
+
+    /// Ends a broadcast that cannot go on (its group was deleted, or it ran out of attempts).
+    func fail(_ id: EntityID, applicationID: EntityID, reason: String, logger: Logger) async throws {
+        let update: SQLFragment = """
+            UPDATE broadcasts SET status = 'failed', error = \(reason), completed_at = now_ms()
+            WHERE application_id = \(applicationID) AND id = \(id) AND status IN ('queued', 'running')
+            """
+        try await self.client.query(update.query(), logger: logger)
+    }
+
+    static func decode(_ rows: PostgresRowSequence) async throws -> [Broadcast] {
+        var items: [Broadcast] = []
+        for try await row in rows {
+            let cells = row.makeRandomAccess()
+            let counts = try (10...13).map { try cells[$0].decode(Int64.self) }
+            items.append(
+                Broadcast(
+                    id: try cells[0].decode(EntityID.self), type: try cells[1].decode(String.self), title: try cells[2].decode(String.self),
+                    message: try cells[3].decode(String.self), data: try cells[4].decode(JSONValue.self),
+                    channels: try cells[5].decode([String].self),
+                    target: .init(
+                        kind: Broadcast.TargetKind(rawValue: try cells[6].decode(String.self)) ?? .users, id: try cells[7].decode(EntityID?.self),
+                        userCount: try cells[8].decode(Int?.self)),
+                    status: Broadcast.Status(rawValue: try cells[9].decode(String.self)) ?? .failed, recipients: counts[0],
+                    delivered: counts[1], skipped: counts[2], unknown: counts[3], error: try cells[14].decode(String?.self),
+                    createdAt: try cells[15].decode(Date.self), startedAt: try cells[16].decode(Date?.self),
+                    completedAt: try cells[17].decode(Date?.self)))
+        }
+        return items
+    }
+}
