@@ -100,14 +100,23 @@ db_bootstrap() {
 }
 
 # render_gateway OUTPUT_DIR LISTEN USERS AUDIENCE VERIFICATION NOTIFICATION: a full nginx.conf
-# around the shared gateway template (the same file docker-compose uses).
+# around the shared gateway template (the same file docker-compose uses); an upstream may list
+# several replicas, comma-separated.
 render_gateway() {
     local out="$1"
-    mkdir -p "$out/temp"
-    chmod 777 "$out/temp"
+    mkdir -p "$out"
     ROSTER_GATEWAY_LISTEN="$2" ROSTER_USERS_UPSTREAM="$3" ROSTER_AUDIENCE_UPSTREAM="$4" \
     ROSTER_VERIFICATION_UPSTREAM="$5" ROSTER_NOTIFICATION_UPSTREAM="$6" \
         python3 "$ROSTER_ROOT/deploy/gateway/render.py" "$ROSTER_ROOT/deploy/gateway/roster.conf.template" > "$out/roster.conf"
+    nginx_main "$out"
+}
+
+# nginx_main OUTPUT_DIR: the main nginx.conf around OUTPUT_DIR/roster.conf, with its own
+# pid, logs and temp folders there.
+nginx_main() {
+    local out="$1"
+    mkdir -p "$out/temp"
+    chmod 777 "$out/temp"
     sed -e "s#@OUT@#$out#g" "$ROSTER_ROOT/deploy/local/nginx.conf" > "$out/nginx.conf"
 }
 
@@ -120,6 +129,22 @@ wait_ready() {
     done
 }
 
+# start_service OUT BIN SERVICE NAME PORT PG_PORT DATABASE ROLE_PREFIX USERS_PORT AUDIENCE_PORT
+#               VERIFICATION_PORT NOTIFICATION_PORT
+# Starts one process of SERVICE on PORT (log OUT/NAME.log, pid OUT/NAME.pid), reaching its
+# peers on the given ports; role passwords from ROSTER_PW_<service>.
+start_service() {
+    local out="$1" bin="$2" service="$3" name="$4" port="$5" pg_port="$6" database="$7" prefix="$8"
+    shift 8
+    local peers=("$@") password_var="ROSTER_PW_$service"
+    env ROSTER_HTTP_PORT="$port" \
+        ROSTER_DATABASE_URL="postgres://$prefix$service:${!password_var}@127.0.0.1:$pg_port/$database" \
+        ROSTER_USERS_URL="http://127.0.0.1:${peers[0]}" ROSTER_AUDIENCE_URL="http://127.0.0.1:${peers[1]}" \
+        ROSTER_VERIFICATION_URL="http://127.0.0.1:${peers[2]}" ROSTER_NOTIFICATION_URL="http://127.0.0.1:${peers[3]}" \
+        "$bin/roster-$service" >> "$out/$name.log" 2>&1 &
+    echo $! > "$out/$name.pid"
+}
+
 # start_platform OUT BIN PG_PORT DATABASE ROLE_PREFIX GATEWAY_PORT USERS_PORT AUDIENCE_PORT
 #                VERIFICATION_PORT NOTIFICATION_PORT
 # Starts the four services (role passwords from ROSTER_PW_<service>; ROSTER_SERVICE_SECRET
@@ -127,17 +152,11 @@ wait_ready() {
 start_platform() {
     local out="$1" bin="$2" pg_port="$3" database="$4" prefix="$5" gateway_port="$6"
     shift 6
-    local ports=("$@") i service password_var
+    local ports=("$@") i
     mkdir -p "$out"
     for i in 0 1 2 3; do
-        service="${ROSTER_SERVICES[$i]}"
-        password_var="ROSTER_PW_$service"
-        env ROSTER_HTTP_PORT="${ports[$i]}" \
-            ROSTER_DATABASE_URL="postgres://$prefix$service:${!password_var}@127.0.0.1:$pg_port/$database" \
-            ROSTER_USERS_URL="http://127.0.0.1:${ports[0]}" ROSTER_AUDIENCE_URL="http://127.0.0.1:${ports[1]}" \
-            ROSTER_VERIFICATION_URL="http://127.0.0.1:${ports[2]}" ROSTER_NOTIFICATION_URL="http://127.0.0.1:${ports[3]}" \
-            "$bin/roster-$service" >> "$out/$service.log" 2>&1 &
-        echo $! > "$out/$service.pid"
+        start_service "$out" "$bin" "${ROSTER_SERVICES[$i]}" "${ROSTER_SERVICES[$i]}" "${ports[$i]}" "$pg_port" "$database" "$prefix" \
+            "${ports[@]}"
     done
     render_gateway "$out/gateway" "127.0.0.1:$gateway_port" "127.0.0.1:${ports[0]}" "127.0.0.1:${ports[1]}" \
         "127.0.0.1:${ports[2]}" "127.0.0.1:${ports[3]}"
