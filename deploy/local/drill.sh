@@ -188,9 +188,11 @@ done
 check "requests failed outside the kill window" "$(python3 -c '
 import json,sys; load=json.load(open(sys.argv[1])); k=float(sys.argv[2])
 print(sum(1 for f in load["failures"] if not k - 1 <= f["at"] <= k + 10))' "$WORK/load.json" "$KILLED_AT")" 0
-check "requests failed in the kill window, at most one per worker" "$(python3 -c '
+# Each worker has one request open at a time; besides that one, a request may still go over a
+# connection the dead replica left open (a balancer's keep-alive pool) before it is noticed.
+check "requests failed in the kill window, at most two per worker" "$(python3 -c '
 import json,sys; load=json.load(open(sys.argv[1])); k=float(sys.argv[2]); w=int(sys.argv[3])
-n=sum(1 for f in load["failures"] if k - 1 <= f["at"] <= k + 10 and f["operation"] != "broadcast (first try)"); print("yes" if n <= w else n)' \
+n=sum(1 for f in load["failures"] if k - 1 <= f["at"] <= k + 10 and f["operation"] != "broadcast (first try)"); print("yes" if n <= 2 * w else n)' \
     "$WORK/load.json" "$KILLED_AT" "$WORKERS")" yes
 echo
 say "$ACKED users created, $(sql "SELECT count(*) FROM notification.notifications") notifications written"
