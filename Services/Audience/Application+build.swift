@@ -22,7 +22,7 @@ func buildPlan(_ runtime: ServiceRuntime) async throws -> ServicePlan {
     AudienceUserController(projection: projection, search: search)
         .register(on: api.group("audience/users"))
     AudienceJobController(jobs: runtime.jobs, client: client).register(on: api.group("audience/jobs"))
-    AttributeDefinitionController(definitions: definitions).register(on: api.group("attribute-definitions"))
+    AttributeDefinitionController(definitions: definitions).registerResource(on: api.group("attribute-definitions"))
     UserAttributeController(definitions: definitions, values: values, projection: projection)
         .register(admin: api.group("users/:user/attributes"), me: api.group("me/attributes"))
     BulkAttributeController(definitions: definitions, jobs: runtime.jobs, sealer: configuration.sealer).register(on: api.group("user-attributes"))

@@ -12,7 +12,7 @@ func buildPlan(_ runtime: ServiceRuntime) async throws -> ServicePlan {
 
     let router = runtime.makeRouter()
     let api = router.group("api/v1").add(middleware: runtime.makeAuthentication())
-    NotificationTypeController(types: types).register(on: api.group("notification-types"))
+    NotificationTypeController(types: types).registerResource(on: api.group("notification-types"))
     SettingsController(settings: SettingsRepository(client: client, types: types), recipients: recipients)
         .register(me: api.group("me/notification-settings"), user: api.group("users/:user/notification-settings"))
     let inbox = InboxController(inbox: InboxRepository(client: client))

@@ -198,6 +198,23 @@ import Testing
             })
             #expect(try platform.database.count("SELECT count(*) FROM notification.notifications WHERE user_id = '\(bob)'") == 0)
             #expect(try platform.database.count("SELECT count(*) FROM notification.notification_settings WHERE user_id = '\(bob)'") == 0)
+
+            // Bounded: a settings update names at most 500 types and 3 channels a type; a catalog
+            // holds at most 500 types (settings read it whole).
+            var many: [String: JSONValue] = [:]
+            for index in 0...500 { many["type_\(index)"] = .bool(true) }
+            #expect(try await asAnn(.PATCH, "/me/notification-settings", json: ["settings": .object(many)] as [String: JSONValue]).isProblem(422))
+            let channels: JSONValue = ["in_app": true, "email": true, "webhook": true, "sms": true]
+            #expect(try await asAnn(.PATCH, "/me/notification-settings", json: ["settings": ["new_campaign": channels]] as [String: JSONValue]).isProblem(422))
+            let app = try platform.database.sql("SELECT id FROM users.applications ORDER BY created_at LIMIT 1")
+            _ = try platform.database.sql(
+                """
+                INSERT INTO notification.notification_types (application_id, id, code, name, channels)
+                SELECT '\(app)', gen_random_uuid(), 'filler_' || g, 'Filler', ARRAY['in_app']
+                FROM generate_series(1, 500 - (SELECT count(*) FROM notification.notification_types WHERE application_id = '\(app)')) g
+                """)
+            let full = try await notifications.call(.POST, "/notification-types", json: ["code": "one_more", "name": "One more"])
+            #expect(full.isProblem(422) && full.json["code"] as? String == "too_many_types", "\(full.text)")
         }
     }
 

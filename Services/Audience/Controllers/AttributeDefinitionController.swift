@@ -4,17 +4,8 @@ import RosterRuntime
 
 /// `/api/v1/attribute-definitions`: the custom attributes of the application (seed 002).
 /// Reads are for staff, changes for administrators; `{id}` may also be the slug.
-struct AttributeDefinitionController: Sendable {
+struct AttributeDefinitionController: ResourceController {
     let definitions: AttributeDefinitionRepository
-
-    func register(on group: RouterGroup<RosterRequestContext>) {
-        group.get(use: self.list)
-        group.post(use: self.create)
-        group.get(":id", use: self.get)
-        group.put(":id", use: self.update)
-        group.patch(":id", use: self.update)
-        group.delete(":id", use: self.delete)
-    }
 
     @Sendable func list(_ request: Request, context: RosterRequestContext) async throws -> Response {
         let principal = try context.requireStaff()

@@ -6,18 +6,13 @@ import RosterRuntime
 
 /// `/api/v1/segments` (seed 000): saved rules with materialized members; test, preview of an
 /// unsaved rule, clone, recalculation, members, CSV export, and why a user is (not) in one.
-struct SegmentController: Sendable {
+struct SegmentController: ResourceController {
     let segments: SegmentRepository
     let rules: RuleService
 
     func register(on group: RouterGroup<RosterRequestContext>) {
-        group.get(use: self.list)
-        group.post(use: self.create)
+        self.registerResource(on: group)
         group.post("preview", use: self.preview)
-        group.get(":id", use: self.get)
-        group.put(":id", use: self.update)
-        group.patch(":id", use: self.update)
-        group.delete(":id", use: self.delete)
         group.post(":id/test", use: self.test)
         group.post(":id/clone", use: self.clone)
         group.post(":id/recalculate", use: self.recalculate)

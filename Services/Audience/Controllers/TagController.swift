@@ -4,19 +4,14 @@ import RosterProtocol
 import RosterRuntime
 
 /// `/api/v1/tags`, `/api/v1/tags-stats` and `/api/v1/users/{id}/tags` (seed 000).
-struct TagController: Sendable {
+struct TagController: ResourceController {
     let tags: TagRepository
     let projection: UserProjectionRepository
     let rules: RuleService
 
     func register(tags group: RouterGroup<RosterRequestContext>, stats: RouterGroup<RosterRequestContext>, user: RouterGroup<RosterRequestContext>) {
-        group.get(use: self.list)
-        group.post(use: self.create)
+        self.registerResource(on: group)
         group.post("merge", use: self.merge)
-        group.get(":id", use: self.get)
-        group.put(":id", use: self.update)
-        group.patch(":id", use: self.update)
-        group.delete(":id", use: self.delete)
         group.post(":id/assign", use: self.assign)
         group.post(":id/unassign", use: self.unassign)
         stats.get(use: self.stats)

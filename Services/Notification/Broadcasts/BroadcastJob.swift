@@ -37,9 +37,16 @@ struct BroadcastJob: JobHandler {
         } catch {
             if job.attempts >= job.maxAttempts {
                 try? await self.broadcasts.fail(
-                    id, applicationID: applicationID, reason: "The fan-out gave up: \((error as? InternalCallError)?.description ?? "an internal error").", logger: context.logger)
+                    id, applicationID: applicationID, reason: Self.reason(giving: error), logger: context.logger)
             }
             throw error
         }
+    }
+
+    /// What clients read on a broadcast that gave up: the client-facing sentence of a failed
+    /// internal call (no internal address or detail), or a general one.
+    static func reason(giving error: any Error) -> String {
+        let cause = (error as? InternalCallError)?.problem.detail ?? "An internal error stopped it."
+        return "The fan-out gave up after \(Self.maxAttempts) attempts. \(cause)"
     }
 }

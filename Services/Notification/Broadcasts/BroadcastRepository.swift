@@ -54,30 +54,22 @@ struct BroadcastRepository: Sendable {
     }
 
     /// The fan-out's view of a broadcast; `nil` when there is none.
-    func state(_ id: EntityID, applicationID: EntityID, on connection: PostgresConnection? = nil, lock: Bool = false, logger: Logger)
-        async throws -> BroadcastState?
-    {
-        let locking: SQLFragment = lock ? "FOR UPDATE" : ""
+    func state(_ id: EntityID, applicationID: EntityID, logger: Logger) async throws -> BroadcastState? {
         let select: SQLFragment = """
-            SELECT id, type_id, type_code, title, message, data, channels, type_critical, type_default_enabled, target_kind, target_id,
+            SELECT type_id, type_code, title, message, data, channels, type_critical, type_default_enabled, target_kind, target_id,
                 status, cursor
-            FROM broadcasts WHERE application_id = \(applicationID) AND id = \(id) \(locking)
+            FROM broadcasts WHERE application_id = \(applicationID) AND id = \(id)
             """
-        let rows = if let connection {
-            try await connection.query(select.query(), logger: logger)
-        } else {
-            try await self.client.query(select.query(), logger: logger)
-        }
-        for try await row in rows {
+        for try await row in try await self.client.query(select.query(), logger: logger) {
             let cells = row.makeRandomAccess()
             return BroadcastState(
-                id: id, applicationID: applicationID, typeID: try cells[1].decode(EntityID?.self), typeCode: try cells[2].decode(String.self),
-                title: try cells[3].decode(String.self), message: try cells[4].decode(String.self), data: try cells[5].decode(JSONValue.self),
-                channels: try cells[6].decode([String].self).compactMap(Channel.init(rawValue:)), critical: try cells[7].decode(Bool.self),
-                defaultEnabled: try cells[8].decode(Bool.self),
-                targetKind: Broadcast.TargetKind(rawValue: try cells[9].decode(String.self)) ?? .users,
-                targetID: try cells[10].decode(EntityID?.self),
-                status: Broadcast.Status(rawValue: try cells[11].decode(String.self)) ?? .failed, cursor: try cells[12].decode(EntityID?.self))
+                id: id, applicationID: applicationID, typeID: try cells[0].decode(EntityID?.self), typeCode: try cells[1].decode(String.self),
+                title: try cells[2].decode(String.self), message: try cells[3].decode(String.self), data: try cells[4].decode(JSONValue.self),
+                channels: try cells[5].decode([String].self).compactMap(Channel.init(rawValue:)), critical: try cells[6].decode(Bool.self),
+                defaultEnabled: try cells[7].decode(Bool.self),
+                targetKind: Broadcast.TargetKind(rawValue: try cells[8].decode(String.self)) ?? .users,
+                targetID: try cells[9].decode(EntityID?.self),
+                status: Broadcast.Status(rawValue: try cells[10].decode(String.self)) ?? .failed, cursor: try cells[11].decode(EntityID?.self))
         }
         return nil
     }
@@ -86,10 +78,14 @@ struct BroadcastRepository: Sendable {
     /// when another worker moved the cursor first (this page is then not written again).
     func deliver(_ page: RecipientPages.Page, of broadcast: BroadcastState, logger: Logger) async throws -> Bool {
         try await self.client.withTransaction(logger: logger) { connection in
-            guard let current = try await self.state(broadcast.id, applicationID: broadcast.applicationID, on: connection, lock: true, logger: logger),
-                current.cursor == broadcast.cursor, current.status == .queued || current.status == .running
-            else { return false }
             let app = broadcast.applicationID
+            let claim: SQLFragment = """
+                SELECT 1 FROM broadcasts
+                WHERE application_id = \(app) AND id = \(broadcast.id) AND cursor IS NOT DISTINCT FROM \(broadcast.cursor)
+                    AND status IN ('queued', 'running')
+                FOR UPDATE
+                """
+            guard try await !connection.query(claim.query(), logger: logger).collect().isEmpty else { return false }
             let inApp = broadcast.channels.contains(.inApp)
             // Unknown ids and users whose settings turn the type off are counted, not written.
             let fanOut: SQLFragment = """

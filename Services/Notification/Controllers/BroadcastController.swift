@@ -45,13 +45,8 @@ struct BroadcastController: Sendable {
     /// 422 when the group or segment does not exist.
     private func requireTarget(_ send: BroadcastInput.Checked, applicationID: EntityID) async throws {
         guard let owner = send.targetID else { return }
-        let exists: Bool
-        do {
-            exists = try await self.pages.exists(send.target, owner, applicationID: applicationID)
-        } catch let error as InternalCallError {
-            throw error.problem
-        }
-        guard exists else {
+        // Audience away: the runtime answers 503 (ProblemMiddleware).
+        guard try await self.pages.exists(send.target, owner, applicationID: applicationID) else {
             let kind = send.target.rawValue
             throw Problem.validation(
                 "No \(kind) \(owner) in this application.",

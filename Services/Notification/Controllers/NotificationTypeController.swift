@@ -5,17 +5,8 @@ import RosterRuntime
 
 /// `/api/v1/notification-types`: the catalog of notification types (read by anyone signed in,
 /// changed by administrators).
-struct NotificationTypeController: Sendable {
+struct NotificationTypeController: ResourceController {
     let types: NotificationTypeRepository
-
-    func register(on group: RouterGroup<RosterRequestContext>) {
-        group.get(use: self.list)
-        group.post(use: self.create)
-        group.get(":id", use: self.get)
-        group.put(":id", use: self.update)
-        group.patch(":id", use: self.update)
-        group.delete(":id", use: self.delete)
-    }
 
     @Sendable func list(_ request: Request, context: RosterRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()

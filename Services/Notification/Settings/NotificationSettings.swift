@@ -64,6 +64,11 @@ struct NotificationSettingsUpdate: Decodable, Sendable {
     /// The rows the update stores, or 422 naming every unknown type, channel the type does not
     /// allow, and critical type turned off.
     func rows(types: [NotificationType]) throws -> [Row] {
+        guard self.settings.count <= NotificationTypeRepository.maxTypes else {
+            throw Problem.validation(
+                "settings names at most \(NotificationTypeRepository.maxTypes) types.",
+                errors: [.init(field: "settings", code: "too_many", message: "at most \(NotificationTypeRepository.maxTypes) types")])
+        }
         let byCode = Dictionary(uniqueKeysWithValues: types.map { ($0.code, $0) })
         var errors: [Problem.FieldError] = []
         var rows: [Row] = []
@@ -78,6 +83,10 @@ struct NotificationSettingsUpdate: Decodable, Sendable {
             case .everyChannel(let flag):
                 wanted = type.channels.map { ($0, flag) }
             case .channels(let channels):
+                guard channels.count <= Channel.allCases.count else {
+                    errors.append(.init(field: field, code: "invalid", message: "names at most \(Channel.allCases.count) channels"))
+                    continue
+                }
                 for (name, flag) in channels.sorted(by: { $0.key < $1.key }) {
                     guard let channel = Channel(rawValue: name), type.channels.contains(channel) else {
                         errors.append(

@@ -28,6 +28,9 @@ final class NotificationTypeRepository: Sendable {
         filters: ["critical": .boolean, "channel": .choice(Channel.allCases.map(\.rawValue))],
         searchable: true)
 
+    /// Types one application may have: settings views and updates read the whole catalog.
+    static let maxTypes = 500
+
     static let columns: SQLFragment = "id, code, name, description, default_enabled, channels, critical, created_at, updated_at"
 
     func list(_ query: ListQuery, applicationID: EntityID, logger: Logger) async throws -> ListPage<NotificationType> {
@@ -67,11 +70,17 @@ final class NotificationTypeRepository: Sendable {
         return try await self.translatingConflicts {
             let insert: SQLFragment = """
                 INSERT INTO notification_types (application_id, id, code, name, description, default_enabled, channels, critical)
-                VALUES (\(applicationID), \(type.id), \(type.code), \(type.name), \(type.description), \(type.defaultEnabled),
-                    \(type.channels.map(\.rawValue)), \(type.critical))
+                SELECT \(applicationID), \(type.id), \(type.code), \(type.name), \(type.description), \(type.defaultEnabled),
+                    \(type.channels.map(\.rawValue)), \(type.critical)
+                WHERE (SELECT count(*) FROM notification_types WHERE application_id = \(applicationID)) < \(Self.maxTypes)
                 RETURNING \(Self.columns)
                 """
-            return try await Self.decode(self.client.query(insert.query(), logger: logger))[0]
+            guard let created = try await Self.decode(self.client.query(insert.query(), logger: logger)).first else {
+                throw Problem(
+                    status: 422, code: "too_many_types", title: "Too many notification types",
+                    detail: "An application has at most \(Self.maxTypes) notification types; delete one first.")
+            }
+            return created
         }
     }
 
