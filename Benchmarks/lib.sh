@@ -32,7 +32,7 @@ pg_init "$WORK/pg" "$PG_PASSWORD"
 pg_start "$WORK/pg" "$PG_PORT" "$WORK/postgres.log"
 for service in "${ROSTER_SERVICES[@]}"; do export "ROSTER_PW_$service=$(random_secret 24)"; done
 export ROSTER_SERVICE_SECRET="$(random_secret 48)" ROSTER_BOOTSTRAP_API_KEY="$(random_api_key)" ROSTER_LOG_LEVEL=warning
-export ROSTER_ATTRIBUTES_ENCRYPTION_KEYS="$(random_encryption_keys)"
+export ROSTER_ENCRYPTION_KEYS="$(random_encryption_keys)"
 # Every benchmark client comes from 127.0.0.1: lift the per-address sign-in limit.
 export ROSTER_AUTH_LOGIN_PER_MINUTE=1000000
 db_bootstrap "$PG_PORT" "$PG_PASSWORD" bench bench_

@@ -35,7 +35,7 @@ psql_bench "
 say "broadcast to $MEMBERS members"
 START=$(date +%s.%N)
 BROADCAST="$(curl -fsS -X POST "$GATEWAY/api/v1/broadcasts" -H "$AUTH" -H 'Content-Type: application/json' \
-    -d "{\"type\":\"new_campaign\",\"title\":\"Summer\",\"message\":\"A new campaign\",\"groupId\":\"$GROUP\"}" | json id)"
+    -d "{\"type\":\"new_campaign\",\"title\":\"Summer\",\"message\":\"A new campaign\",\"channels\":[\"in_app\"],\"groupId\":\"$GROUP\"}" | json id)"
 until [ "$(psql_bench "SELECT status FROM notification.broadcasts WHERE id = '$BROADCAST'")" = completed ]; do sleep 0.2; done
 FANOUT=$(python3 -c "import time; print(f'{time.time() - $START:.1f}')")
 DELIVERED="$(psql_bench "SELECT delivered FROM notification.broadcasts WHERE id = '$BROADCAST'")"

@@ -68,7 +68,9 @@ func buildPlan(_ runtime: ServiceRuntime) async throws -> ServicePlan {
     UserAdminController(users: users, sessions: sessions, changes: changes).register(on: api.group("users"))
     UserStatsController(stats: UserStatsRepository(client: postgres), activity: ActivityRepository(client: postgres, outbox: outbox))
         .register(users: api.group("users"), summary: api.group("users-stats"))
-    MeController(users: users, preferences: preferences, sessions: sessions, changes: changes, hasher: hasher, signIn: signIn)
+    MeController(
+        users: users, preferences: preferences, sessions: sessions, changes: changes, hasher: hasher, signIn: signIn,
+        internalClient: runtime.internalClient)
         .register(on: api.group("me"))
     APIKeyController(repository: apiKeys).register(on: api.group("api-keys"))
     ApplicationController(repository: applications).register(on: api.group("applications"))

@@ -181,7 +181,7 @@ import Testing
     @Test func sealingKeysRotate() async throws {
         let old = "k1:" + Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
         let new = "k2:" + Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
-        try await withPlatform([.users, .audience], environment: ["ROSTER_ATTRIBUTES_ENCRYPTION_KEYS": old]) { platform in
+        try await withPlatform([.users, .audience], environment: ["ROSTER_ENCRYPTION_KEYS": old]) { platform in
             let audience = AudienceFixtures(platform: platform)
             _ = try await audience.define(["name": "Secret", "slug": "secret", "type": "string", "encrypted": true])
             let users = try audience.seedUsers(2)
@@ -190,7 +190,7 @@ import Testing
             // The new key in front: old values still open, new ones are sealed with it.
             let process = platform.process(.audience)
             try await process.stop()
-            process.override(["ROSTER_ATTRIBUTES_ENCRYPTION_KEYS": "\(new),\(old)"])
+            process.override(["ROSTER_ENCRYPTION_KEYS": "\(new),\(old)"])
             try await process.startAndWait(http: platform.http)
             #expect(try await audience.call(.GET, "/users/\(users[0])/attributes/secret").json["value"] as? String == "sealed by k1")
             #expect(try await audience.call(.PUT, "/users/\(users[1])/attributes/secret", json: ["value": "sealed by k2"]).status == 200)
@@ -198,7 +198,7 @@ import Testing
 
             // A value whose key was removed is a clear 503, not a crash or a wrong value.
             try await process.stop()
-            process.override(["ROSTER_ATTRIBUTES_ENCRYPTION_KEYS": new])
+            process.override(["ROSTER_ENCRYPTION_KEYS": new])
             try await process.startAndWait(http: platform.http)
             let lost = try await audience.call(.GET, "/users/\(users[0])/attributes/secret")
             #expect(lost.isProblem(503) && lost.json["code"] as? String == "key_unavailable")

@@ -166,7 +166,7 @@ import Testing
                 ["type": "new_campaign", "title": "t", "message": "m"],
                 ["type": "new_campaign", "title": "t", "message": "m", "all": true, "userId": .string(ann)],
                 ["type": "nope", "title": "t", "message": "m", "all": true],
-                ["type": "new_campaign", "title": "t", "message": "m", "all": true, "channels": ["email"]],
+                ["type": "new_campaign", "title": "t", "message": "m", "all": true, "channels": ["webhook"]],
                 ["type": "new_campaign", "title": .string(String(repeating: "t", count: 201)), "message": "m", "all": true],
                 ["type": "new_campaign", "title": "t", "message": "m", "all": true, "data": "text"],
                 ["type": "new_campaign", "title": "t", "message": "m", "userIds": ["not-an-id"]],

@@ -15,6 +15,11 @@ public enum TestEnvironment {
         get throws { URL(fileURLWithPath: try self.required("ROSTER_TEST_BIN_DIR")) }
     }
 
+    /// The Python with `aiosmtpd` that runs the test sinks (the test command's venv).
+    public static var python: String {
+        get throws { try self.required("ROSTER_TEST_PYTHON") }
+    }
+
     /// The repository's root folder.
     public static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

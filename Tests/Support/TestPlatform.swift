@@ -31,7 +31,7 @@ public final class TestPlatform: @unchecked Sendable {
             "ROSTER_LOG_LEVEL": "info",
             "ROSTER_SERVICE_DRAIN_SECONDS": "10",
             "ROSTER_BOOTSTRAP_API_KEY": self.apiKey,
-            "ROSTER_ATTRIBUTES_ENCRYPTION_KEYS": "k1:" + Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString(),
+            "ROSTER_ENCRYPTION_KEYS": "k1:" + Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString(),
         ]
         for service in ServiceName.allCases {
             common["ROSTER_\(service.rawValue.uppercased())_URL"] = "http://127.0.0.1:\(ports[service]!)"

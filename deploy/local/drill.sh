@@ -45,7 +45,7 @@ pg_init "$WORK/pg" "$PG_PASSWORD"
 PG_FSYNC=off pg_start "$WORK/pg" "$PG_PORT" "$WORK/postgres.log"
 for service in "${ROSTER_SERVICES[@]}"; do export "ROSTER_PW_$service=$(random_secret 24)"; done
 export ROSTER_SERVICE_SECRET="$(random_secret 48)" ROSTER_BOOTSTRAP_API_KEY="$(random_api_key)"
-export ROSTER_ATTRIBUTES_ENCRYPTION_KEYS="$(random_encryption_keys)"
+export ROSTER_ENCRYPTION_KEYS="$(random_encryption_keys)"
 db_bootstrap "$PG_PORT" "$PG_PASSWORD" drill drill_
 sql() { PGPASSWORD="$PG_PASSWORD" psql -X -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d drill -tA -v ON_ERROR_STOP=1 -c "$1"; }
 

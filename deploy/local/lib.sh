@@ -47,7 +47,7 @@ random_secret() {
 }
 
 # A key in the API-key format: rk_<8>_<32>.
-# random_encryption_keys: a key list for ROSTER_ATTRIBUTES_ENCRYPTION_KEYS (one fresh 32-byte key).
+# random_encryption_keys: a key list for ROSTER_ENCRYPTION_KEYS (one fresh 32-byte key).
 random_encryption_keys() { echo "k1:$(python3 -c 'import base64,os; print(base64.b64encode(os.urandom(32)).decode())')"; }
 random_api_key() { echo "rk_$(random_secret 8)_$(random_secret 32)"; }
 

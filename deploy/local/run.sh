@@ -34,9 +34,9 @@ if [ ! -f "$DATA/secrets.env" ]; then
     } > "$DATA/secrets.env"
     umask 022
 fi
-if ! grep -q '^ROSTER_ATTRIBUTES_ENCRYPTION_KEYS=' "$DATA/secrets.env"; then
+if ! grep -q '^ROSTER_ENCRYPTION_KEYS=' "$DATA/secrets.env"; then
     # Data folders made before encrypted attributes existed get their key now.
-    echo "ROSTER_ATTRIBUTES_ENCRYPTION_KEYS=$(random_encryption_keys)" >> "$DATA/secrets.env"
+    echo "ROSTER_ENCRYPTION_KEYS=$(random_encryption_keys)" >> "$DATA/secrets.env"
 fi
 set -a
 # shellcheck disable=SC1091

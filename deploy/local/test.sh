@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command, self-sufficient on a fresh machine:
-#  1. installs what is missing (PostgreSQL 15, nginx, schemathesis in a local venv);
+#  1. installs what is missing (PostgreSQL 15, nginx; schemathesis and aiosmtpd — the tests'
+#     loopback SMTP server — in a local venv);
 #  2. builds everything (debug) and checks the gateway configuration with `nginx -t`;
 #  3. starts a throwaway PostgreSQL cluster on a free port (initdb into a temp folder);
 #  4. runs the whole Swift test suite against it (real services, real gateway);
@@ -14,13 +15,15 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROSTER_ROOT"
 
 SCHEMATHESIS_VERSION=4.32.5
+AIOSMTPD_VERSION=1.4.6
 VENV="$ROSTER_ROOT/.build-venv"
 
 ensure_packages
-if [ "${ROSTER_SKIP_CONTRACT:-0}" != 1 ] && ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
-    say "installing schemathesis $SCHEMATHESIS_VERSION into $VENV"
+if ! "$VENV/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION" \
+    || ! "$VENV/bin/python" -c "import aiosmtpd, sys; sys.exit(aiosmtpd.__version__ != '$AIOSMTPD_VERSION')" 2>/dev/null; then
+    say "installing schemathesis $SCHEMATHESIS_VERSION and aiosmtpd $AIOSMTPD_VERSION into $VENV"
     python3 -m venv "$VENV"
-    "$VENV/bin/pip" install -q --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
+    "$VENV/bin/pip" install -q --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION" "aiosmtpd==$AIOSMTPD_VERSION"
 fi
 
 say "building (debug)"
@@ -51,6 +54,7 @@ PG_FSYNC=off pg_start "$WORK/pg" "$PG_PORT" "$WORK/postgres.log"
 
 export ROSTER_TEST_POSTGRES_URL="postgres://postgres:$PG_PASSWORD@127.0.0.1:$PG_PORT/postgres"
 export ROSTER_TEST_BIN_DIR="$BIN"
+export ROSTER_TEST_PYTHON="$VENV/bin/python"
 say "running the Swift tests"
 swift test --skip-build --no-parallel "$@"
 
@@ -59,7 +63,7 @@ swift test --skip-build --no-parallel "$@"
 say "contract check: schemathesis against every service's OpenAPI document"
 for service in "${ROSTER_SERVICES[@]}"; do export "ROSTER_PW_$service=$(random_secret 24)"; done
 export ROSTER_SERVICE_SECRET="$(random_secret 48)" ROSTER_BOOTSTRAP_API_KEY="$(random_api_key)"
-export ROSTER_ATTRIBUTES_ENCRYPTION_KEYS="$(random_encryption_keys)"
+export ROSTER_ENCRYPTION_KEYS="$(random_encryption_keys)"
 db_bootstrap "$PG_PORT" "$PG_PASSWORD" contract contract_
 PORTS=("$(free_port)" "$(free_port)" "$(free_port)" "$(free_port)")
 GATEWAY_PORT="$(free_port)"

@@ -8,7 +8,7 @@ struct AudienceConfiguration: Sendable {
     var timeRefreshSeconds: Int
 
     init(reader: SettingsReader) throws {
-        self.sealer = try AttributeSealer(keyList: reader.string(.attributeEncryptionKeys))
+        self.sealer = try AttributeSealer(keyList: reader.string(.encryptionKeys))
         self.timeRefreshSeconds = try reader.int(.rulesTimeRefreshSeconds, in: 0...86_400)
     }
 }

@@ -34,7 +34,8 @@ struct Broadcast: Encodable, Sendable, KeysetPageable {
     var recipients: Int64
     /// In-app notifications written.
     var delivered: Int64
-    /// Users whose settings turned the type off on every channel of the send.
+    /// Users no channel of the send reaches (their settings turned the type off there, or it
+    /// cannot reach them: no email address, no webhook endpoint).
     var skipped: Int64
     /// Listed ids that are no user of the application (or were deleted).
     var unknown: Int64
@@ -42,6 +43,8 @@ struct Broadcast: Encodable, Sendable, KeysetPageable {
     var createdAt: Date
     var startedAt: Date?
     var completedAt: Date?
+    /// Email and webhook deliveries queued (see `/api/v1/notifications/deliveries?broadcastId=`).
+    var queued: Int64
 
     func sortValue(for field: String) -> String? {
         field == "createdAt" ? RosterJSON.formatTimestamp(self.createdAt) : nil

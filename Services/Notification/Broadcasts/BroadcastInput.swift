@@ -59,18 +59,11 @@ struct BroadcastInput: Decodable, Sendable {
                             .init(field: "channels", code: "unknown_channel", message: "the type allows " + type.channels.map(\.rawValue).joined(separator: ", ")))
                         continue
                     }
-                    guard Channel.deliverable.contains(channel) else {
-                        errors.append(.init(field: "channels", code: "channel_unavailable", message: "\(name) delivery is not available yet"))
-                        continue
-                    }
                     if !channels.contains(channel) { channels.append(channel) }
                 }
                 if names.isEmpty { errors.append(.init(field: "channels", code: "invalid", message: "must name at least one channel")) }
             } else {
-                channels = type.channels.filter(Channel.deliverable.contains)
-                if channels.isEmpty {
-                    errors.append(.init(field: "type", code: "channel_unavailable", message: "none of the type's channels can be delivered yet"))
-                }
+                channels = type.channels
             }
         }
         guard errors.isEmpty, let type, let title, let message, let target else {

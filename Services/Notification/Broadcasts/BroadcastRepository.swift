@@ -9,6 +9,8 @@ import RosterRuntime
 struct BroadcastRepository: Sendable {
     let client: PostgresClient
     let jobs: JobQueue
+    /// Attempts of each email and webhook delivery the fan-out queues.
+    let deliveryAttempts: Int
 
     static let listSpec = ListQuerySpec(
         sortFields: ["createdAt": .init(column: "created_at", type: .timestamp)],
@@ -17,7 +19,7 @@ struct BroadcastRepository: Sendable {
 
     static let columns: SQLFragment = """
         id, type_code, title, message, data, channels, target_kind, target_id, cardinality(target_user_ids), status, recipients, \
-        delivered, skipped, unknown, error, created_at, started_at, completed_at
+        delivered, skipped, unknown, error, created_at, started_at, completed_at, queued
         """
 
     /// Stores the broadcast and queues its fan-out in the caller's transaction.
@@ -86,41 +88,77 @@ struct BroadcastRepository: Sendable {
                 FOR UPDATE
                 """
             guard try await !connection.query(claim.query(), logger: logger).collect().isEmpty else { return false }
-            let inApp = broadcast.channels.contains(.inApp)
-            // Unknown ids and users whose settings turn the type off are counted, not written.
+            let wants = (
+                inApp: broadcast.channels.contains(.inApp), email: broadcast.channels.contains(.email),
+                webhook: broadcast.channels.contains(.webhook))
+            // Per recipient and channel: wanted by the send, allowed by the user's settings (or
+            // the type's default; critical types always), and possible (an email address, an
+            // application webhook endpoint). Unknown ids and users with no channel left are
+            // counted, not written. In-app rows are written here; email and webhook deliveries
+            // are queued as jobs in the same transaction.
             let fanOut: SQLFragment = """
                 WITH batch AS (
                     SELECT b.user_id, b.id FROM unnest(\(page.ids), \(page.ids.map { _ in EntityID.generate() })) AS b(user_id, id)
                 ), known AS (
-                    SELECT batch.* FROM batch JOIN recipients r ON r.application_id = \(app) AND r.user_id = batch.user_id
-                ), allowed AS (
-                    SELECT known.* FROM known
-                    WHERE \(inApp) AND (\(broadcast.critical) OR coalesce((
-                        SELECT s.enabled FROM notification_settings s
-                        WHERE s.application_id = \(app) AND s.user_id = known.user_id AND s.type_id = \(broadcast.typeID) AND s.channel = 'in_app'
-                    ), \(broadcast.defaultEnabled)))
+                    SELECT batch.*, r.email IS NOT NULL AS has_email
+                    FROM batch JOIN recipients r ON r.application_id = \(app) AND r.user_id = batch.user_id
+                ), chosen AS (
+                    SELECT known.*,
+                        \(wants.inApp) AND (\(broadcast.critical) OR coalesce(s.in_app, \(broadcast.defaultEnabled))) AS in_app,
+                        \(wants.email) AND known.has_email AND (\(broadcast.critical) OR coalesce(s.email, \(broadcast.defaultEnabled))) AS email,
+                        \(wants.webhook) AND EXISTS (SELECT 1 FROM webhook_endpoints w WHERE w.application_id = \(app))
+                            AND (\(broadcast.critical) OR coalesce(s.webhook, \(broadcast.defaultEnabled))) AS webhook
+                    FROM known LEFT JOIN LATERAL (
+                        SELECT bool_or(enabled) FILTER (WHERE channel = 'in_app') AS in_app,
+                            bool_or(enabled) FILTER (WHERE channel = 'email') AS email,
+                            bool_or(enabled) FILTER (WHERE channel = 'webhook') AS webhook
+                        FROM notification_settings
+                        WHERE application_id = \(app) AND user_id = known.user_id AND type_id = \(broadcast.typeID)
+                    ) s ON true
                 ), written AS (
                     INSERT INTO notifications (application_id, id, user_id, broadcast_id, type_code, title, message, data)
-                    SELECT \(app), allowed.id, allowed.user_id, \(broadcast.id), \(broadcast.typeCode), \(broadcast.title),
+                    SELECT \(app), chosen.id, chosen.user_id, \(broadcast.id), \(broadcast.typeCode), \(broadcast.title),
                         \(broadcast.message), \(broadcast.data)
-                    FROM allowed
+                    FROM chosen WHERE chosen.in_app
                     ON CONFLICT (application_id, broadcast_id, user_id) WHERE broadcast_id IS NOT NULL DO NOTHING
+                    RETURNING 1
+                ), queued AS (
+                    INSERT INTO jobs (id, application_id, kind, payload, max_attempts, idempotency_key)
+                    SELECT gen_random_uuid(), \(app), \(DeliveryJob.kind),
+                        jsonb_build_object('channel', c.channel, 'userId', chosen.user_id, 'broadcastId', \(broadcast.id.description)),
+                        \(self.deliveryAttempts), \(broadcast.id.description) || '/' || chosen.user_id || '/' || c.channel
+                    FROM chosen CROSS JOIN LATERAL (VALUES ('email', chosen.email), ('webhook', chosen.webhook)) AS c(channel, wanted)
+                    WHERE c.wanted
+                    ON CONFLICT (application_id, kind, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
                     RETURNING 1
                 )
                 UPDATE broadcasts SET
                     cursor = coalesce(\(page.ids.last), cursor),
                     recipients = recipients + (SELECT count(*) FROM batch),
                     unknown = unknown + (SELECT count(*) FROM batch) - (SELECT count(*) FROM known),
-                    skipped = skipped + (SELECT count(*) FROM known) - (SELECT count(*) FROM allowed),
+                    skipped = skipped + (SELECT count(*) FROM chosen WHERE NOT (in_app OR email OR webhook)),
                     delivered = delivered + (SELECT count(*) FROM written),
+                    queued = queued + (SELECT count(*) FROM queued),
                     status = CASE WHEN \(page.isLast) THEN 'completed' ELSE 'running' END,
                     started_at = coalesce(started_at, now_ms()),
                     completed_at = CASE WHEN \(page.isLast) THEN now_ms() END
                 WHERE application_id = \(app) AND id = \(broadcast.id)
                 """
             try await connection.query(fanOut.query(), logger: logger)
+            if wants.email || wants.webhook { try await NotificationHub.notify("jobs", schema: self.jobs.schema, on: connection, logger: logger) }
             return true
         }
+    }
+
+    /// A broadcast's message as its email and webhook deliveries send it; `nil` when there is none.
+    func message(_ id: EntityID, applicationID: EntityID, logger: Logger) async throws
+        -> (type: String, title: String, message: String, data: JSONValue)?
+    {
+        let select: SQLFragment = "SELECT type_code, title, message, data FROM broadcasts WHERE application_id = \(applicationID) AND id = \(id)"
+        for try await row in try await self.client.query(select.query(), logger: logger).decode((String, String, String, JSONValue).self) {
+            return row
+        }
+        return nil
     }
 
     /// Ends a broadcast that cannot go on (its group was deleted, or it ran out of attempts).
@@ -148,7 +186,7 @@ struct BroadcastRepository: Sendable {
                     status: Broadcast.Status(rawValue: try cells[9].decode(String.self)) ?? .failed, recipients: counts[0],
                     delivered: counts[1], skipped: counts[2], unknown: counts[3], error: try cells[14].decode(String?.self),
                     createdAt: try cells[15].decode(Date.self), startedAt: try cells[16].decode(Date?.self),
-                    completedAt: try cells[17].decode(Date?.self)))
+                    completedAt: try cells[17].decode(Date?.self), queued: try cells[18].decode(Int64.self)))
         }
         return items
     }

@@ -29,6 +29,38 @@ struct RecipientRepository: Sendable {
         }
     }
 
+    /// What a message may say about a user and where it can reach them.
+    struct Contact: Sendable {
+        var email: String?
+        var phone: String?
+        var firstName: String?
+        var lastName: String?
+        var language: String?
+
+        /// The `user` variable of templates (no phone: SMS texts do not need it).
+        func variables(userID: EntityID) -> JSONValue {
+            var user: [String: JSONValue] = ["id": .string(userID.description)]
+            user["email"] = self.email.map(JSONValue.string)
+            user["firstName"] = self.firstName.map(JSONValue.string)
+            user["lastName"] = self.lastName.map(JSONValue.string)
+            user["language"] = self.language.map(JSONValue.string)
+            return .object(user)
+        }
+    }
+
+    /// The user's contact details, or `nil` when notification knows no such user (yet, or any more).
+    func contact(_ userID: EntityID, applicationID: EntityID, logger: Logger) async throws -> Contact? {
+        let select: SQLFragment = """
+            SELECT email, phone, first_name, last_name, language FROM recipients WHERE application_id = \(applicationID) AND user_id = \(userID)
+            """
+        for try await (email, phone, first, last, language) in try await self.client.query(select.query(), logger: logger).decode(
+            (String?, String?, String?, String?, String?).self)
+        {
+            return Contact(email: email, phone: phone, firstName: first, lastName: last, language: language)
+        }
+        return nil
+    }
+
     /// Throws 404 unless the user exists in the application.
     func requireUser(_ userID: EntityID, applicationID: EntityID, logger: Logger) async throws {
         let select: SQLFragment = "SELECT 1 FROM recipients WHERE application_id = \(applicationID) AND user_id = \(userID)"

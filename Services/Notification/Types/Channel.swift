@@ -1,10 +1,7 @@
-/// A way a notification reaches a user. Only `in_app` (the inbox) is delivered so far;
-/// types and settings already name the others, so a catalog does not change when they come.
+/// A way a notification reaches a user: the in-app inbox (written by the fan-out itself), or
+/// an email or webhook request (queued by the fan-out as deliveries).
 enum Channel: String, Codable, Sendable, CaseIterable {
     case inApp = "in_app"
     case email
     case webhook
-
-    /// Channels a send may use today.
-    static let deliverable: Set<Channel> = [.inApp]
 }

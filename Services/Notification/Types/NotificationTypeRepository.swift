@@ -137,11 +137,8 @@ final class NotificationTypeRepository: Sendable {
     }
 
     private func translatingConflicts<T>(_ work: () async throws -> T) async throws -> T {
-        do {
-            return try await work()
-        } catch where DatabaseErrorMapping.isUniqueViolation(error, constraint: "notification_types_code_unique") {
-            throw Problem.conflict("A notification type with this code already exists.", code: "duplicate_type")
-        }
+        try await DatabaseErrorMapping.translatingUniqueViolation(
+            of: "notification_types_code_unique", to: .conflict("A notification type with this code already exists.", code: "duplicate_type"), work)
     }
 
     static func decode(_ rows: PostgresRowSequence) async throws -> [NotificationType] {

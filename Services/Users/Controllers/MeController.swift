@@ -11,6 +11,8 @@ struct MeController: Sendable {
     let changes: AccountChanges
     let hasher: PasswordHasher
     let signIn: SignInService
+    /// Asks the notification service for the settings shown with the preferences.
+    let internalClient: InternalClient
 
     /// The signed-in user's token outlived the account.
     static let gone = Problem.notFound("The signed-in user no longer exists.")
@@ -67,7 +69,9 @@ struct MeController: Sendable {
         let (principal, userID) = try context.requireUser()
         guard let preferences = try await self.preferences.preferences(of: userID, applicationID: principal.applicationID, logger: context.logger)
         else { throw Self.gone }
-        return try JSONResponses.json(preferences)
+        return try JSONResponses.json(
+            await PreferencesView.composing(
+                preferences, userID: userID, applicationID: principal.applicationID, notification: self.internalClient, logger: context.logger))
     }
 
     @Sendable func setPreferences(_ request: Request, context: RosterRequestContext) async throws -> Response {
@@ -75,7 +79,9 @@ struct MeController: Sendable {
         let input = try await request.decodeJSON(as: Preferences.self, context: context).validated()
         guard let stored = try await self.preferences.replace(input, of: userID, applicationID: principal.applicationID, logger: context.logger)
         else { throw Self.gone }
-        return try JSONResponses.json(stored)
+        return try JSONResponses.json(
+            await PreferencesView.composing(
+                stored, userID: userID, applicationID: principal.applicationID, notification: self.internalClient, logger: context.logger))
     }
 
     @Sendable func listSessions(_ request: Request, context: RosterRequestContext) async throws -> Response {

@@ -5,16 +5,11 @@ import RosterProtocol
 enum UserRules {
     static func email(_ value: String?, errors: inout [Problem.FieldError]) -> String? {
         guard let value else { return nil }
-        let trimmed = value.trimmingCharacters(in: .whitespaces)
-        let parts = trimmed.split(separator: "@", omittingEmptySubsequences: false)
-        guard trimmed.utf8.count <= 254, parts.count == 2, !parts[0].isEmpty, parts[1].contains("."),
-            !parts[1].hasPrefix("."), !parts[1].hasSuffix("."), !parts[1].contains(".."),
-            !trimmed.contains(where: { $0.isWhitespace || $0.isNewline })
-        else {
+        guard let address = EmailAddress.normalize(value) else {
             errors.append(.init(field: "email", code: "invalid_email", message: "must be an email address"))
             return nil
         }
-        return trimmed
+        return address
     }
 
     /// E.164-like: `+` and 7 to 15 digits; spaces, dashes and brackets are dropped.

@@ -82,9 +82,9 @@ extension Setting {
         "bootstrap.apiKey", secret: true, services: [.users],
         summary: "Admin API key of the default application, used only on the very first start; when unset one is generated and printed once.")
 
-    public static let attributeEncryptionKeys = Setting(
-        "attributes.encryptionKeys", secret: true, required: true, services: [.audience],
-        summary: "Keys that seal encrypted attribute values (AES-256-GCM): `id:base64-32-bytes[,id:key...]`; the first seals, all open (rotation).")
+    public static let encryptionKeys = Setting(
+        "encryption.keys", secret: true, required: true, services: [.audience, .notification],
+        summary: "Keys that seal data at rest (AES-256-GCM) — encrypted attribute values, message variables and bodies, webhook secrets: `id:base64-32-bytes[,id:key...]`; the first seals, all open (rotation).")
     public static let rulesTimeRefreshSeconds = Setting(
         "rules.timeRefreshSeconds", default: "900", services: [.audience],
         summary: "How often dynamic groups and segments whose rules name a time ago (`7d`) are recalculated, since time alone moves users in and out of them; 0 turns it off.")
@@ -92,6 +92,23 @@ extension Setting {
     public static let notificationExampleTypes = Setting(
         "notification.exampleTypes", default: "1", services: [.notification],
         summary: "1: an application gets seed 004's seven notification types (`new_campaign`, ...) the first time it uses notifications; 0: it starts with an empty catalog.")
+    public static let deliveryAttempts = Setting(
+        "notification.deliveryAttempts", default: "8", services: [.notification],
+        summary: "Attempts of one email, SMS or webhook delivery (exponential backoff with jitter, at most 5 minutes apart) before it is dead-lettered.")
+    public static let deliveryConcurrency = Setting(
+        "notification.deliveryConcurrency", default: "4", services: [.notification],
+        summary: "Deliveries one process sends at the same time, apart from the other jobs (a flood of emails never holds up a broadcast's fan-out).")
+    public static let smtpHost = Setting(
+        "smtp.host", services: [.notification],
+        summary: "SMTP server for email; unset keeps every email in the dev mailbox (`GET /api/v1/notifications/mailbox`).")
+    public static let smtpPort = Setting("smtp.port", default: "587", services: [.notification], summary: "Port of the SMTP server.")
+    public static let smtpSecurity = Setting(
+        "smtp.security", default: "starttls", services: [.notification],
+        summary: "`starttls` (required upgrade), `tls` (implicit TLS, port 465) or `none` (plain, for a local relay or sink only).")
+    public static let smtpUsername = Setting("smtp.username", services: [.notification], summary: "SMTP user (AUTH PLAIN); unset sends without AUTH.")
+    public static let smtpPassword = Setting("smtp.password", secret: true, services: [.notification], summary: "SMTP password.")
+    public static let smtpFrom = Setting(
+        "smtp.from", default: "Roster <no-reply@roster.invalid>", services: [.notification], summary: "Sender of every email (`From`).")
 
     /// Every setting any service reads, in the order of the README table.
     public static let catalog: [Setting] = [
@@ -110,7 +127,8 @@ extension Setting {
         .lockoutThreshold, .addressLockoutThreshold, .lockoutBaseSeconds, .lockoutMaxSeconds,
         .loginPerMinute, .emailCheckPerMinute, .cookieSameSite,
         .presenceOnlineSeconds, .presenceTypingSeconds,
-        .attributeEncryptionKeys, .rulesTimeRefreshSeconds,
-        .notificationExampleTypes,
+        .encryptionKeys, .rulesTimeRefreshSeconds,
+        .notificationExampleTypes, .deliveryAttempts, .deliveryConcurrency,
+        .smtpHost, .smtpPort, .smtpSecurity, .smtpUsername, .smtpPassword, .smtpFrom,
     ]
 }

@@ -45,4 +45,15 @@ public enum DatabaseErrorMapping {
         guard let database, database.code == .server else { return false }
         return database.serverInfo?[.sqlState] == "23505" && database.serverInfo?[.constraintName] == constraint
     }
+
+    /// Runs `work`, answering `problem` instead when it breaks the unique constraint `constraint`.
+    public static func translatingUniqueViolation<T>(of constraint: String, to problem: Problem, _ work: () async throws -> T)
+        async throws -> T
+    {
+        do {
+            return try await work()
+        } catch where Self.isUniqueViolation(error, constraint: constraint) {
+            throw problem
+        }
+    }
 }

@@ -12,7 +12,8 @@ import RosterProtocol
 /// exponential backoff and jitter; a job out of attempts stays `failed` until `redrive`.
 public struct JobQueue: Sendable {
     let client: PostgresClient
-    let schema: String
+    /// The service schema whose `jobs` table this is (its LISTEN/NOTIFY channel too).
+    public let schema: String
     /// How long a claimed job is reserved before it counts as abandoned (renewed while it runs).
     public static let lease: TimeInterval = 60
 
@@ -21,7 +22,8 @@ public struct JobQueue: Sendable {
         self.schema = schema
     }
 
-    static let columns: SQLFragment = """
+    /// The columns `decode` reads, for services that list their own kinds of jobs.
+    public static let columns: SQLFragment = """
         id, application_id, kind, status, attempts, max_attempts, progress_done, progress_total, payload, result, \
         last_error, created_at, updated_at, finished_at
         """
@@ -143,12 +145,14 @@ public struct JobQueue: Sendable {
         return !(try await self.client.query(update.query(), logger: logger).collect().isEmpty)
     }
 
-    /// Puts a failed job back in the queue with fresh attempts; `nil` when there is no such failed job.
-    public func redrive(_ id: EntityID, applicationID: EntityID?, logger: Logger) async throws -> Job? {
+    /// Puts a failed job (of `kind`, when given) back in the queue with fresh attempts; `nil`
+    /// when there is no such failed job.
+    public func redrive(_ id: EntityID, applicationID: EntityID?, kind: String? = nil, logger: Logger) async throws -> Job? {
         try await self.client.withTransaction(logger: logger) { connection in
             let fragment: SQLFragment = """
                 UPDATE jobs SET status = 'queued', attempts = 0, run_at = now(), finished_at = NULL, updated_at = now()
                 WHERE id = \(id) AND application_id IS NOT DISTINCT FROM \(applicationID) AND status = 'failed'
+                    AND kind = coalesce(\(kind), kind)
                 RETURNING \(Self.columns)
                 """
             let job = try await Self.decode(connection.query(fragment.query(), logger: logger)).first
@@ -157,7 +161,8 @@ public struct JobQueue: Sendable {
         }
     }
 
-    static func decode(_ rows: PostgresRowSequence) async throws -> [Job] {
+    /// Jobs from rows of `columns`.
+    public static func decode(_ rows: PostgresRowSequence) async throws -> [Job] {
         var jobs: [Job] = []
         for try await row in rows {
             let (id, application, kind, status, attempts, maxAttempts, done, total, payload, result, lastError, created, updated, finished) =

@@ -1,0 +1,142 @@
+import Foundation
+import NIOCore
+import NIOExtras
+import NIOPosix
+import NIOSSL
+
+/// Sends one email per connection over SMTP (RFC 5321): EHLO, STARTTLS or implicit TLS, AUTH
+/// PLAIN, MAIL/RCPT/DATA, QUIT. Written on SwiftNIO because no mirrored package speaks SMTP.
+///
+/// Every reply is checked; anything unexpected throws `SMTPError`, and the delivery queue retries.
+struct SMTPClient: Sendable {
+    let settings: SMTPSettings
+    let tls: NIOSSLContext?
+    /// Bound on one whole send (connect to QUIT).
+    let timeout: Duration
+
+    init(settings: SMTPSettings, timeout: Duration = .seconds(30)) throws {
+        self.settings = settings
+        self.timeout = timeout
+        self.tls = settings.security == .none ? nil : try NIOSSLContext(configuration: .makeClientConfiguration())
+    }
+
+    func send(_ message: EmailMessage) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.deliver(message) }
+            group.addTask {
+                try await Task.sleep(for: self.timeout)
+                throw SMTPError.timedOut
+            }
+            defer { group.cancelAll() }
+            try await group.next()
+        }
+    }
+
+    private func deliver(_ message: EmailMessage) async throws {
+        let settings = self.settings
+        let tls = self.tls
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connectTimeout(.seconds(10))
+            .connect(host: settings.host, port: settings.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    if settings.security == .tls, let tls {
+                        try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: settings.host))
+                    }
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineBasedFrameDecoder()))
+                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        try await channel.executeThenClose { inbound, outbound in
+            var session = Session(replies: inbound.makeAsyncIterator(), outbound: outbound)
+            try await session.expect(220, after: "connect")
+            var capabilities = try await session.command("EHLO \(Self.heloName)", expect: 250, name: "EHLO")
+            if settings.security == .starttls, let tls {
+                guard capabilities.contains(where: { $0.uppercased().hasPrefix("STARTTLS") }) else { throw SMTPError.startTLSUnavailable }
+                _ = try await session.command("STARTTLS", expect: 220, name: "STARTTLS")
+                try await channel.channel.eventLoop.submit {
+                    try channel.channel.pipeline.syncOperations.addHandler(
+                        try NIOSSLClientHandler(context: tls, serverHostname: settings.host), position: .first)
+                }.get()
+                capabilities = try await session.command("EHLO \(Self.heloName)", expect: 250, name: "EHLO")
+            }
+            if let username = settings.username, let password = settings.password {
+                let credentials = Data("\u{0}\(username)\u{0}\(password)".utf8).base64EncodedString()
+                _ = try await session.command("AUTH PLAIN \(credentials)", expect: 235, name: "AUTH")
+            }
+            _ = try await session.command("MAIL FROM:<\(EmailMessage.address(of: message.from))>", expect: 250, name: "MAIL FROM")
+            _ = try await session.command("RCPT TO:<\(message.to)>", expect: [250, 251], name: "RCPT TO")
+            _ = try await session.command("DATA", expect: 354, name: "DATA")
+            try await session.write(Self.dotStuffed(message.rendered()) + ".\r\n")
+            try await session.expect(250, after: "the message")
+            _ = try? await session.command("QUIT", expect: 221, name: "QUIT")
+        }
+    }
+
+    /// The name this client gives in EHLO.
+    static let heloName = "roster.localdomain"
+
+    /// Lines starting with a dot get another one (RFC 5321 §4.5.2).
+    static func dotStuffed(_ text: String) -> String {
+        text.split(separator: "\r\n", omittingEmptySubsequences: false)
+            .map { $0.hasPrefix(".") ? "." + $0 : String($0) }
+            .joined(separator: "\r\n")
+    }
+
+    /// One conversation: commands out, multi-line replies in.
+    private struct Session {
+        var replies: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
+        let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+
+        mutating func command(_ line: String, expect codes: Set<Int>, name: String) async throws -> [String] {
+            try await self.write(line + "\r\n")
+            return try await self.expect(codes, after: name)
+        }
+
+        mutating func command(_ line: String, expect code: Int, name: String) async throws -> [String] {
+            try await self.command(line, expect: [code], name: name)
+        }
+
+        func write(_ text: String) async throws {
+            try await self.outbound.write(ByteBuffer(string: text))
+        }
+
+        @discardableResult
+        mutating func expect(_ code: Int, after step: String) async throws -> [String] {
+            try await self.expect([code], after: step)
+        }
+
+        /// Reads one reply (all its lines); throws unless its code is one of `codes`.
+        @discardableResult
+        mutating func expect(_ codes: Set<Int>, after step: String) async throws -> [String] {
+            var lines: [String] = []
+            while true {
+                guard var buffer = try await self.replies.next() else { throw SMTPError.closed(after: step) }
+                let line = buffer.readString(length: buffer.readableBytes) ?? ""
+                guard line.count >= 3, let code = Int(line.prefix(3)) else { throw SMTPError.malformedReply(after: step) }
+                lines.append(String(line.dropFirst(4)))
+                if line.count > 3, line[line.index(line.startIndex, offsetBy: 3)] == "-" { continue }
+                guard codes.contains(code) else { throw SMTPError.rejected(step: step, code: code, reply: String(line.prefix(200))) }
+                return lines
+            }
+        }
+    }
+}
+
+/// Why an SMTP send failed (no credentials or message content in any case).
+enum SMTPError: Error, CustomStringConvertible {
+    case timedOut
+    case closed(after: String)
+    case malformedReply(after: String)
+    case startTLSUnavailable
+    case rejected(step: String, code: Int, reply: String)
+
+    var description: String {
+        switch self {
+        case .timedOut: "the SMTP server did not finish in time"
+        case .closed(let step): "the SMTP server closed the connection after \(step)"
+        case .malformedReply(let step): "the SMTP server's reply to \(step) was not SMTP"
+        case .startTLSUnavailable: "the SMTP server does not offer STARTTLS (smtp.security is starttls)"
+        case .rejected(let step, let code, let reply): "the SMTP server refused \(step) with \(code): \(reply)"
+        }
+    }
+}
