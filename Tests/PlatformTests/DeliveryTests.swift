@@ -287,4 +287,55 @@ import Testing
         }
         receiver.stop()
     }
+
+    @Test func startTLSWithAuthAndAVerifiedCertificate() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("roster-tls-\(Shell.randomText(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let (certificate, key) = (folder.appendingPathComponent("cert.pem").path, folder.appendingPathComponent("key.pem").path)
+        try Shell.run([
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", certificate, "-days", "1",
+            "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+        ])
+        let smtp = try Sink(.mail, arguments: [certificate, key, "roster", "relay-password-1"])
+        try await smtp.start()
+        let environment = [
+            "ROSTER_SMTP_HOST": "localhost", "ROSTER_SMTP_PORT": "\(smtp.port)", "ROSTER_SMTP_SECURITY": "starttls",
+            "ROSTER_SMTP_USERNAME": "roster", "ROSTER_SMTP_PASSWORD": "relay-password-1", "ROSTER_SMTP_CA_FILE": certificate,
+            "ROSTER_NOTIFICATION_DELIVERY_ATTEMPTS": "2",
+        ]
+        try await withPlatform([.users, .notification], environment: environment) { platform in
+            let notifications = Notifications(platform: platform)
+            let token = try await ServiceTokens(secret: platform.serviceSecret, service: .verification).token()
+            let app = try #require(EntityID(try platform.database.sql("SELECT id FROM users.applications ORDER BY created_at LIMIT 1")))
+            func send(_ key: String) async throws -> String {
+                let message = NotificationMessages.Request(
+                    applicationId: app, channel: .email, template: "email_change", userId: nil, to: "dee@example.io",
+                    variables: ["code": "445566", "expiresInMinutes": 10], idempotencyKey: key)
+                let answer = try await platform.request(
+                    .POST, platform.url(.notification) + NotificationMessages.path, json: message,
+                    headers: [("Authorization", "Bearer \(token)")], authorized: false)
+                #expect(answer.status == 202, "\(answer.text)")
+                return try #require(answer.json["id"] as? String)
+            }
+
+            // Upgraded with STARTTLS, the certificate verified against the configured CA, AUTH PLAIN.
+            let first = try await send("emch-1")
+            let sent = try await Self.delivery(first, reaches: "sent", notifications: notifications)
+            #expect(sent["via"] as? String == "smtp", "\(sent)")
+            let mail = try #require(smtp.received().first)
+            #expect(mail["tls"] as? Bool == true && mail["user"] as? String == "roster", "\(mail)")
+            #expect(mail["subject"] as? String == "Confirm your new email address")
+
+            // Without the CA the certificate is refused: nothing is sent, the delivery dies.
+            let process = platform.process(.notification)
+            try await process.stop()
+            process.override(["ROSTER_SMTP_CA_FILE": ""])
+            try await process.startAndWait(http: platform.http)
+            let refused = try await Self.delivery(try await send("emch-2"), reaches: "dead", notifications: notifications)
+            #expect(refused["attempts"] as? Int == 2 && refused["lastError"] is String, "\(refused)")
+            #expect(smtp.received().count == 1)
+        }
+        smtp.stop()
+    }
 }

@@ -12,13 +12,16 @@ public final class Sink: @unchecked Sendable {
     public let kind: Kind
     public let port: Int
     public let output: URL
+    /// Further arguments of the script (the mail sink's certificate, key, user and password).
+    public let arguments: [String]
     private var process: Process?
 
-    public init(_ kind: Kind) throws {
+    public init(_ kind: Kind, arguments: [String] = []) throws {
         self.kind = kind
+        self.arguments = arguments
         self.port = try Shell.freePort()
         self.output = FileManager.default.temporaryDirectory.appendingPathComponent("roster-\(kind)-\(Shell.randomText(8)).jsonl")
-        FileManager.default.createFile(atPath: self.output.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: self.output.path, contents: nil)
     }
 
     deinit { self.stop() }
@@ -29,12 +32,12 @@ public final class Sink: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: try TestEnvironment.python)
         process.arguments = [
             TestEnvironment.repositoryRoot.appendingPathComponent("Tests/Support/\(self.kind.rawValue)").path, "\(self.port)", self.output.path,
-        ]
+        ] + self.arguments
         let ready = Pipe()
         process.standardOutput = ready
         try process.run()
         self.process = process
-        let line = try await Task.detached { String(decoding: ready.fileHandleForReading.readData(ofLength: 6), as: UTF8.self) }.value
+        let line = await Task.detached { String(decoding: ready.fileHandleForReading.readData(ofLength: 6), as: UTF8.self) }.value
         guard line.hasPrefix("ready") else { throw TestSetupError("the \(self.kind) sink did not start") }
     }
 

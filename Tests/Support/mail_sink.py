@@ -1,15 +1,18 @@
 """A loopback SMTP server for the tests (aiosmtpd): every message it accepts is appended to a
 JSON-lines file with its envelope, subject, Message-ID and decoded text and HTML parts.
 
-usage: mail_sink.py PORT OUTPUT_FILE   (runs until killed)
+usage: mail_sink.py PORT OUTPUT_FILE [CERT KEY USER PASSWORD]   (runs until killed)
+With a certificate, STARTTLS is required, and AUTH (PLAIN or LOGIN) as USER/PASSWORD after it.
 """
 import email
 import email.policy
 import json
 import signal
+import ssl
 import sys
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 
 class Sink:
@@ -27,6 +30,8 @@ class Sink:
             "messageId": str(message["message-id"]),
             "text": text.get_content() if text else None,
             "html": html.get_content() if html else None,
+            "tls": session.ssl is not None,
+            "user": session.authenticated and session.auth_data.login.decode() if session.auth_data else None,
         }
         with open(self.path, "a", encoding="utf-8") as out:
             out.write(json.dumps(record) + "\n")
@@ -35,7 +40,18 @@ class Sink:
 
 def main():
     port, path = int(sys.argv[1]), sys.argv[2]
-    controller = Controller(Sink(path), hostname="127.0.0.1", port=port)
+    options = {}
+    if len(sys.argv) == 7:
+        cert, key, user, password = sys.argv[3:7]
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(cert, key)
+
+        def authenticate(server, session, envelope, mechanism, auth_data):
+            ok = auth_data.login.decode() == user and auth_data.password.decode() == password
+            return AuthResult(success=ok, auth_data=auth_data)
+
+        options = {"tls_context": context, "require_starttls": True, "authenticator": authenticate, "auth_require_tls": True}
+    controller = Controller(Sink(path), hostname="127.0.0.1", port=port, **options)
     controller.start()
     print("ready", flush=True)
     while True:

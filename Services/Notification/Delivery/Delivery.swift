@@ -56,6 +56,7 @@ struct Delivery: Encodable, Sendable, KeysetPageable {
     }
 
     func sortValue(for field: String) -> String? {
-        field == "createdAt" ? RosterJSON.formatTimestamp(self.createdAt) : nil
+        // Jobs keep microseconds (`now()`); a millisecond cursor would repeat or skip rows.
+        field == "createdAt" ? RosterJSON.formatPreciseTimestamp(self.createdAt) : nil
     }
 }

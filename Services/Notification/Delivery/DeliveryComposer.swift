@@ -42,7 +42,10 @@ struct DeliveryComposer: Sendable {
             codes = [template]
         }
         if let userID = payload.userID, let contact { variables["user"] = contact.variables(userID: userID) }
-        let address = payload.to ?? (payload.channel == .sms ? contact?.phone : contact?.email)
+        let stored = payload.to ?? (payload.channel == .sms ? contact?.phone : contact?.email)
+        // Checked again: a stored address may predate today's rules.
+        let address = stored.flatMap { payload.channel == .sms ? PhoneNumber.normalize($0) : EmailAddress.normalize($0) }
+        if stored != nil, address == nil { return .skip("the address is not valid") }
         guard let address else {
             // A direct message to a user notification has not heard of yet (their creation
             // event is on its way): retry later.

@@ -17,7 +17,16 @@ struct SMTPClient: Sendable {
     init(settings: SMTPSettings, timeout: Duration = .seconds(30)) throws {
         self.settings = settings
         self.timeout = timeout
-        self.tls = settings.security == .none ? nil : try NIOSSLContext(configuration: .makeClientConfiguration())
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        if let caFile = settings.caFile { configuration.additionalTrustRoots = [.file(caFile)] }
+        self.tls = settings.security == .none ? nil : try NIOSSLContext(configuration: configuration)
+    }
+
+    /// The name TLS verifies the certificate against; `nil` for an IP address (no SNI for those).
+    var serverHostname: String? {
+        var address = in6_addr()
+        let isIP = inet_pton(AF_INET, self.settings.host, &address) == 1 || inet_pton(AF_INET6, self.settings.host, &address) == 1
+        return isIP ? nil : self.settings.host
     }
 
     func send(_ message: EmailMessage) async throws {
@@ -35,12 +44,13 @@ struct SMTPClient: Sendable {
     private func deliver(_ message: EmailMessage) async throws {
         let settings = self.settings
         let tls = self.tls
+        let hostname = self.serverHostname
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.seconds(10))
             .connect(host: settings.host, port: settings.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if settings.security == .tls, let tls {
-                        try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: settings.host))
+                        try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: hostname))
                     }
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineBasedFrameDecoder()))
                     return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
@@ -55,7 +65,7 @@ struct SMTPClient: Sendable {
                 _ = try await session.command("STARTTLS", expect: 220, name: "STARTTLS")
                 try await channel.channel.eventLoop.submit {
                     try channel.channel.pipeline.syncOperations.addHandler(
-                        try NIOSSLClientHandler(context: tls, serverHostname: settings.host), position: .first)
+                        try NIOSSLClientHandler(context: tls, serverHostname: hostname), position: .first)
                 }.get()
                 capabilities = try await session.command("EHLO \(Self.heloName)", expect: 250, name: "EHLO")
             }
@@ -68,7 +78,9 @@ struct SMTPClient: Sendable {
             _ = try await session.command("DATA", expect: 354, name: "DATA")
             try await session.write(Self.dotStuffed(message.rendered()) + ".\r\n")
             try await session.expect(250, after: "the message")
-            _ = try? await session.command("QUIT", expect: 221, name: "QUIT")
+            // Accepted: the send is done. QUIT is not waited for, so a server slow to answer it
+            // cannot turn a delivered message into a timeout and a second copy.
+            try? await session.write("QUIT\r\n")
         }
     }
 
@@ -115,7 +127,10 @@ struct SMTPClient: Sendable {
                 guard line.count >= 3, let code = Int(line.prefix(3)) else { throw SMTPError.malformedReply(after: step) }
                 lines.append(String(line.dropFirst(4)))
                 if line.count > 3, line[line.index(line.startIndex, offsetBy: 3)] == "-" { continue }
-                guard codes.contains(code) else { throw SMTPError.rejected(step: step, code: code, reply: String(line.prefix(200))) }
+                guard codes.contains(code) else {
+                    // The AUTH reply may echo what was sent; it stays out of errors (and `last_error`).
+                    throw SMTPError.rejected(step: step, code: code, reply: step == "AUTH" ? "" : String(line.prefix(200)))
+                }
                 return lines
             }
         }

@@ -17,6 +17,8 @@ struct SMTPSettings: Sendable {
     var security: Security
     var username: String?
     var password: String?
+    /// Extra CA certificates (PEM) to trust for the server.
+    var caFile: String?
     var from: String
 
     /// The settings, or `nil` when `smtp.host` is unset.
@@ -31,9 +33,13 @@ struct SMTPSettings: Sendable {
         self.security = mode
         self.username = reader.optionalString(.smtpUsername)
         self.password = reader.optionalString(.smtpPassword)
+        self.caFile = reader.optionalString(.smtpCAFile)
         self.from = try reader.string(.smtpFrom)
         if self.username != nil, self.password == nil {
             throw ConfigurationError("\(Setting.smtpUsername.environmentName) is set without \(Setting.smtpPassword.environmentName)")
+        }
+        if self.username != nil, mode == .none {
+            throw ConfigurationError("SMTP AUTH needs TLS: set \(Setting.smtpSecurity.environmentName) to starttls or tls, or drop the user")
         }
     }
 }

@@ -60,8 +60,12 @@ struct MailboxRepository: Sendable {
         for try await (id, deliveryID, channel, to, sealed, keyID, created) in rows.decode(
             (EntityID, EntityID, String, String, ByteBuffer, String, Date).self)
         {
-            let plain = try self.keys.open(Data(sealed.readableBytesView), keyID: keyID, context: Self.context(applicationID: applicationID, deliveryID: deliveryID))
-            let content = try JSONDecoder().decode(TemplateRenderer.Rendered.self, from: plain)
+            // A message whose key is no longer configured is listed as unreadable, not a 500.
+            let content =
+                (try? self.keys.open(
+                    Data(sealed.readableBytesView), keyID: keyID, context: Self.context(applicationID: applicationID, deliveryID: deliveryID)))
+                .flatMap { try? JSONDecoder().decode(TemplateRenderer.Rendered.self, from: $0) }
+                ?? TemplateRenderer.Rendered(subject: "", text: "(unreadable: sealed with key \(keyID), which is no longer configured)", html: nil)
             messages.append(
                 MailboxMessage(
                     id: id, deliveryId: deliveryID, channel: DeliveryChannel(rawValue: channel) ?? .email, to: to,

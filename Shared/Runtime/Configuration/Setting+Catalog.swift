@@ -107,6 +107,9 @@ extension Setting {
         summary: "`starttls` (required upgrade), `tls` (implicit TLS, port 465) or `none` (plain, for a local relay or sink only).")
     public static let smtpUsername = Setting("smtp.username", services: [.notification], summary: "SMTP user (AUTH PLAIN); unset sends without AUTH.")
     public static let smtpPassword = Setting("smtp.password", secret: true, services: [.notification], summary: "SMTP password.")
+    public static let smtpCAFile = Setting(
+        "smtp.caFile", services: [.notification],
+        summary: "PEM file of CA certificates trusted for the SMTP server besides the system's (a private relay).")
     public static let smtpFrom = Setting(
         "smtp.from", default: "Roster <no-reply@roster.invalid>", services: [.notification], summary: "Sender of every email (`From`).")
 
@@ -129,6 +132,6 @@ extension Setting {
         .presenceOnlineSeconds, .presenceTypingSeconds,
         .encryptionKeys, .rulesTimeRefreshSeconds,
         .notificationExampleTypes, .deliveryAttempts, .deliveryConcurrency,
-        .smtpHost, .smtpPort, .smtpSecurity, .smtpUsername, .smtpPassword, .smtpFrom,
+        .smtpHost, .smtpPort, .smtpSecurity, .smtpUsername, .smtpPassword, .smtpCAFile, .smtpFrom,
     ]
 }
