@@ -78,6 +78,16 @@ import Testing
             #expect((listed.json["data"] as? [[String: Any]])?.count == 1)
             #expect(try await notifications.call(.PATCH, "/templates/\(templateID)", json: ["subject": "{{/nope}}"]).isProblem(422))
             #expect(try await notifications.call(.GET, "/templates/\(UUID().uuidString.lowercased())").isProblem(404))
+            // At most 500 a application, checked in the insert itself.
+            _ = try platform.database.sql(
+                """
+                INSERT INTO notification.templates (application_id, id, code, name, subject, text_body)
+                SELECT application_id, gen_random_uuid(), 'filler_' || g, 'Filler', 's', 't'
+                FROM notification.templates, generate_series(1, 499) g
+                """)
+            let full = try await notifications.call(.POST, "/templates", json: ["code": "one_more", "name": "x", "subject": "s", "text": "t"])
+            #expect(full.isProblem(422) && full.json["code"] as? String == "too_many_templates", "\(full.text)")
+            #expect(try platform.database.count("SELECT count(*) FROM notification.templates") == 500)
 
             // A broadcast by email: the type's own template, rendered per user; HTML escaped.
             let first = try await notifications.broadcast([

@@ -31,7 +31,7 @@ struct MailboxController: Sendable {
 
     @Sendable func clear(_ request: Request, context: RosterRequestContext) async throws -> Response {
         let principal = try context.requireAdmin()
-        _ = try await self.mailbox.clear(applicationID: principal.applicationID, logger: context.logger)
+        try await self.mailbox.clear(applicationID: principal.applicationID, logger: context.logger)
         return JSONResponses.noContent()
     }
 }

@@ -61,10 +61,11 @@ struct DeliveryRepository: Sendable {
         let payload = DeliveryPayload(
             channel: message.channel == .sms ? .sms : .email, userID: message.userId, to: message.to, template: message.template,
             sealedVariables: sealed, messageID: messageID)
+        // Own namespace: a caller's key can never match a broadcast delivery's (`<broadcast>/<user>/<channel>`).
         let job = try await self.jobs.enqueue(
-            kind: DeliveryJob.kind, applicationID: message.applicationId, payload: payload.json, idempotencyKey: message.idempotencyKey,
-            maxAttempts: self.maxAttempts, logger: logger)
-        guard let delivery = Delivery(job) else { throw DeliveryError.unreadableVariables }
+            kind: DeliveryJob.kind, applicationID: message.applicationId, payload: payload.json,
+            idempotencyKey: "message/" + message.idempotencyKey, maxAttempts: self.maxAttempts, logger: logger)
+        guard let delivery = Delivery(job) else { throw JobQueueError.notStored }
         return (delivery, DeliveryPayload(job.payload)?.messageID != messageID)
     }
 }

@@ -45,10 +45,10 @@ struct MailboxRepository: Sendable {
         return try await self.decode(self.client.query(select.query(), logger: logger), applicationID: applicationID).first
     }
 
-    /// Empties the application's mailbox; answers how many messages went.
-    func clear(applicationID: EntityID, logger: Logger) async throws -> Int {
-        let delete: SQLFragment = "WITH gone AS (DELETE FROM mailbox WHERE application_id = \(applicationID) RETURNING 1) SELECT count(*) FROM gone"
-        return try await self.client.query(delete.query(), logger: logger).decode(Int.self).first(where: { _ in true }) ?? 0
+    /// Empties the application's mailbox.
+    func clear(applicationID: EntityID, logger: Logger) async throws {
+        let delete: SQLFragment = "DELETE FROM mailbox WHERE application_id = \(applicationID)"
+        try await self.client.query(delete.query(), logger: logger)
     }
 
     private static func context(applicationID: EntityID, deliveryID: EntityID) -> Data {

@@ -64,10 +64,10 @@ struct NotificationSettingsUpdate: Decodable, Sendable {
     /// The rows the update stores, or 422 naming every unknown type, channel the type does not
     /// allow, and critical type turned off.
     func rows(types: [NotificationType]) throws -> [Row] {
-        guard self.settings.count <= NotificationTypeRepository.maxTypes else {
+        guard self.settings.count <= NotificationTypeRepository.limit.limit else {
             throw Problem.validation(
-                "settings names at most \(NotificationTypeRepository.maxTypes) types.",
-                errors: [.init(field: "settings", code: "too_many", message: "at most \(NotificationTypeRepository.maxTypes) types")])
+                "settings names at most \(NotificationTypeRepository.limit.limit) types.",
+                errors: [.init(field: "settings", code: "too_many", message: "at most \(NotificationTypeRepository.limit.limit) types")])
         }
         let byCode = Dictionary(uniqueKeysWithValues: types.map { ($0.code, $0) })
         var errors: [Problem.FieldError] = []

@@ -18,7 +18,7 @@ struct TemplateRepository: Sendable {
         searchable: true)
 
     /// Templates one application may store.
-    static let maxTemplates = 500
+    static let limit = ApplicationRowLimit(table: "templates", limit: 500, code: "too_many_templates", noun: "templates")
 
     static let columns: SQLFragment = "id, code, name, description, subject, text_body, html_body, created_at, updated_at"
 
@@ -53,13 +53,11 @@ struct TemplateRepository: Sendable {
                 INSERT INTO templates (application_id, id, code, name, description, subject, text_body, html_body)
                 SELECT \(applicationID), \(template.id), \(template.code), \(template.name), \(template.description), \(template.subject),
                     \(template.text), \(template.html)
-                WHERE (SELECT count(*) FROM templates WHERE application_id = \(applicationID)) < \(Self.maxTemplates)
+                WHERE \(Self.limit.condition(applicationID: applicationID))
                 RETURNING \(Self.columns)
                 """
             guard let created = try await Self.decode(self.client.query(insert.query(), logger: logger)).first else {
-                throw Problem(
-                    status: 422, code: "too_many_templates", title: "Too many templates",
-                    detail: "An application stores at most \(Self.maxTemplates) templates; delete one first.")
+                throw Self.limit.problem
             }
             return created
         }

@@ -29,7 +29,8 @@ final class NotificationTypeRepository: Sendable {
         searchable: true)
 
     /// Types one application may have: settings views and updates read the whole catalog.
-    static let maxTypes = 500
+    static let limit = ApplicationRowLimit(
+        table: "notification_types", limit: 500, code: "too_many_types", noun: "notification types")
 
     static let columns: SQLFragment = "id, code, name, description, default_enabled, channels, critical, created_at, updated_at"
 
@@ -72,13 +73,11 @@ final class NotificationTypeRepository: Sendable {
                 INSERT INTO notification_types (application_id, id, code, name, description, default_enabled, channels, critical)
                 SELECT \(applicationID), \(type.id), \(type.code), \(type.name), \(type.description), \(type.defaultEnabled),
                     \(type.channels.map(\.rawValue)), \(type.critical)
-                WHERE (SELECT count(*) FROM notification_types WHERE application_id = \(applicationID)) < \(Self.maxTypes)
+                WHERE \(Self.limit.condition(applicationID: applicationID))
                 RETURNING \(Self.columns)
                 """
             guard let created = try await Self.decode(self.client.query(insert.query(), logger: logger)).first else {
-                throw Problem(
-                    status: 422, code: "too_many_types", title: "Too many notification types",
-                    detail: "An application has at most \(Self.maxTypes) notification types; delete one first.")
+                throw Self.limit.problem
             }
             return created
         }

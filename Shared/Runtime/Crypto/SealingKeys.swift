@@ -8,7 +8,8 @@ import RosterProtocol
 /// configured key seals new values, every configured key opens old ones. Callers bind each
 /// value to its place (`context`), so a sealed value cannot be moved to another row.
 public struct SealingKeys: Sendable {
-    public let activeKeyID: String
+    /// The key that seals new values (the first listed).
+    private let activeKeyID: String
     private let keys: [String: SymmetricKey]
 
     /// Reads `id:base64key[,id:base64key...]`; each key is 32 bytes.
