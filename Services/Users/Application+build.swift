@@ -13,6 +13,7 @@ func buildPlan(_ runtime: ServiceRuntime) async throws -> ServicePlan {
         routes: [
             EventRoute(subscriber: .audience, eventTypes: [.userCreated, .userUpdated, .userDeleted, .userActivity]),
             EventRoute(subscriber: .notification, eventTypes: [.userCreated, .userUpdated, .userDeleted]),
+            EventRoute(subscriber: .verification, eventTypes: [.userCreated, .userUpdated, .userDeleted]),
         ])
 
     let apiKeys = APIKeyRepository(client: postgres)
@@ -76,15 +77,20 @@ func buildPlan(_ runtime: ServiceRuntime) async throws -> ServicePlan {
     ApplicationController(repository: applications).register(on: api.group("applications"))
     AuthController(
         signIn: signIn, users: users, sessions: sessions, lockouts: lockouts, applications: applications, hasher: hasher,
-        limiter: limiter, authentication: authentication, csrf: csrf, configuration: configuration
+        limiter: limiter, authentication: authentication, csrf: csrf, jobs: runtime.jobs, configuration: configuration
     ).register(public: router.group("api/v1/auth"), authenticated: api.group("auth"))
+    let verification = VerificationService(client: runtime.internalClient)
+    VerificationFlowController(
+        users: users, changes: changes, hasher: hasher, signIn: signIn, verification: verification, jobs: runtime.jobs, limiter: limiter,
+        authentication: authentication, applications: applications, configuration: configuration
+    ).register(public: router.group("api/v1/auth"), authenticated: api.group("auth"), me: api.group("me"))
     KeysController(signingKeys: signingKeys, apiKeys: apiKeys).register(public: router, internal: runtime.internalGroup(router))
 
     return ServicePlan(
         router: router,
         resources: try ServicePlan.resources(in: .module),
         outbox: outbox,
-        jobHandlers: [UserImportJob(imports: imports, audience: audience)],
+        jobHandlers: [UserImportJob(imports: imports, audience: audience), VerificationRequestJob(users: users, verification: verification)],
         services: [AccountUpkeep(signingKeys: signingKeys, client: postgres, startup: runtime.startup, logger: logger)],
         onStart: {
             try await signingKeys.ensureActiveKey(logger: logger)

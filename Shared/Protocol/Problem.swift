@@ -24,6 +24,8 @@ public struct Problem: Error, Codable, Sendable, Equatable {
     public var errors: [FieldError]?
     public var instance: String?
     public var requestId: String?
+    /// Seconds to wait before retrying, for a 429 (also sent as `Retry-After`).
+    public var retryAfter: Int?
 
     public init(
         status: Int, code: String, title: String, detail: String,

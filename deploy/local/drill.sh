@@ -8,7 +8,7 @@
 #     updates, group changes, broadcasts) and, half-way, kills one replica of each service with
 #     SIGKILL;
 #  3. waits until events, jobs and broadcasts have settled, then checks and prints: every
-#     acknowledged user exists; every event of users reached audience and notification exactly
+#     acknowledged user exists; every event of users reached audience, verification and notification exactly
 #     once (inbox rows equal outbox rows, projections at the users' versions); group counts
 #     exact; no notification written twice and every broadcast complete with its counts
 #     matching its rows; each migration applied once per schema; and failed requests only
@@ -121,6 +121,7 @@ for _ in $(seq 1 300); do
     pending="$(sql "SELECT (SELECT count(*) FROM users.outbox_deliveries)
         + (SELECT count(*) FROM audience.jobs WHERE status IN ('queued', 'running'))
         + (SELECT count(*) FROM notification.jobs WHERE status IN ('queued', 'running'))
+        + (SELECT count(*) FROM verification.jobs WHERE status IN ('queued', 'running'))
         + (SELECT count(*) FROM notification.broadcasts WHERE status IN ('queued', 'running'))")"
     [ "$pending" = 0 ] && { settled=1; break; }
     sleep 1
@@ -161,10 +162,14 @@ EVENTS="$(sql "SELECT sum(version) FROM users.users")"
 check "users' events taken by audience (inbox rows) of $EVENTS" "$(sql "SELECT count(*) FROM audience.inbox_events WHERE source = 'users'")" "$EVENTS"
 check "users' events taken by notification (inbox rows) of $EVENTS" \
     "$(sql "SELECT count(*) FROM notification.inbox_events WHERE source = 'users'")" "$EVENTS"
+check "users' events taken by verification (inbox rows) of $EVENTS" \
+    "$(sql "SELECT count(*) FROM verification.inbox_events WHERE source = 'users'")" "$EVENTS"
 check "users whose audience projection is not at their version" \
     "$(sql "SELECT count(*) FROM users.users u LEFT JOIN audience.user_projection p ON p.user_id = u.id WHERE p.version IS DISTINCT FROM u.version")" 0
 check "users whose notification recipient is not at their version" \
     "$(sql "SELECT count(*) FROM users.users u LEFT JOIN notification.recipients r ON r.user_id = u.id WHERE r.version IS DISTINCT FROM u.version")" 0
+check "users whose verification copy is not at their version" \
+    "$(sql "SELECT count(*) FROM users.users u LEFT JOIN verification.known_users k ON k.user_id = u.id WHERE k.version IS DISTINCT FROM u.version")" 0
 check "groups whose memberCount differs from their members" \
     "$(sql "SELECT count(*) FROM audience.groups g WHERE member_count <> (SELECT count(*) FROM audience.group_members m WHERE m.group_id = g.id)")" 0
 check "notifications written twice (same broadcast and user)" \

@@ -92,7 +92,7 @@ schemathesis_run() {
 SLICE_PHASES=examples,coverage,fuzzing
 OPERATIONS='^/(health/|metrics$|openapi\.json$)'
 # Routes that act for a signed-in user get a user's access token; the rest the admin API key.
-USER_ROUTES='^/api/v1/(me($|/)|auth/(csrf|logout|logout-all)$)'
+USER_ROUTES='^/api/v1/(me($|/)|auth/(csrf|logout|logout-all|email/verification)$)'
 curl -fsS -X POST "$GATEWAY/api/v1/auth/register" -H 'Content-Type: application/json' \
     -d '{"email":"contract@example.com","password":"contract-password-1"}' -o /dev/null
 USER_TOKEN="$(curl -fsS -X POST "$GATEWAY/api/v1/auth/login" -H 'Content-Type: application/json' \

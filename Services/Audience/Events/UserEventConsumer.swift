@@ -15,10 +15,7 @@ struct UserEventConsumer: EventConsumer {
     func apply(_ event: EventEnvelope, on connection: PostgresConnection, logger: Logger) async throws {
         switch event.type {
         case .userCreated, .userUpdated:
-            let snapshot = try event.decodePayload(as: UserSnapshot.self)
-            guard snapshot.id == event.subjectId, snapshot.applicationId == event.applicationId else {
-                throw EventConsumerError.inconsistent(event.id)
-            }
+            let snapshot = try event.userSnapshot()
             try await self.projection.upsert(snapshot, version: event.version ?? 0, on: connection, logger: logger)
             try await self.members.refresh(
                 users: [snapshot.id], after: event.type == .userCreated ? .created : .profile, applicationID: snapshot.applicationId,

@@ -13,10 +13,7 @@ struct UserEventConsumer: EventConsumer {
     func apply(_ event: EventEnvelope, on connection: PostgresConnection, logger: Logger) async throws {
         switch event.type {
         case .userCreated, .userUpdated:
-            let snapshot = try event.decodePayload(as: UserSnapshot.self)
-            guard snapshot.id == event.subjectId, snapshot.applicationId == event.applicationId else {
-                throw EventConsumerError.inconsistent(event.id)
-            }
+            let snapshot = try event.userSnapshot()
             try await self.recipients.upsert(snapshot, version: event.version ?? 0, on: connection, logger: logger)
         case .userDeleted:
             try await self.recipients.erase(event.subjectId, applicationID: event.applicationId, on: connection, logger: logger)

@@ -5,8 +5,9 @@ import Logging
 import RosterProtocol
 import RosterRuntime
 
-/// `/api/v1/auth`: register, sign in (password, login token), refresh, sign out, CSRF,
-/// session check, back-end credential validation, email availability, lockouts.
+/// `/api/v1/auth`: register (queuing the email's verification code), sign in (password, login
+/// token), refresh, sign out, CSRF, session check, back-end credential validation, email
+/// availability, lockouts. The code flows are in `VerificationFlowController`.
 struct AuthController: Sendable {
     let signIn: SignInService
     let users: UserRepository
@@ -17,6 +18,7 @@ struct AuthController: Sendable {
     let limiter: RateLimiter
     let authentication: AuthenticationMiddleware
     let csrf: CSRFTokens
+    let jobs: JobQueue
     let configuration: UsersConfiguration
 
     func register(public open: RouterGroup<RosterRequestContext>, authenticated: RouterGroup<RosterRequestContext>) {
@@ -51,7 +53,15 @@ struct AuthController: Sendable {
         let hash = try await self.hasher.hash(validated.password!)
         var user = UserFactory.new(applicationID: applicationID, type: .user)
         validated.apply(to: &user, mode: .patch)
-        let created = try await self.users.create(user, passwordHash: hash, logger: context.logger)
+        let jobs = self.jobs
+        let logger = context.logger
+        // The email's verification code is asked for by a job queued with the account: it
+        // cannot be lost, nor delay the registration.
+        let created = try await self.users.create(user, passwordHash: hash, logger: logger) { created, connection in
+            _ = try await jobs.enqueue(
+                kind: VerificationRequestJob.kind, applicationID: created.applicationID, payload: VerificationRequestJob.registration(created.id),
+                maxAttempts: VerificationRequestJob.maxAttempts, on: connection, logger: logger)
+        }
         return try JSONResponses.created(UserResponse(created), location: "/api/v1/users/\(created.id)")
     }
 
@@ -210,18 +220,8 @@ struct AuthController: Sendable {
 
     // MARK: - Helpers
 
-    /// The named application, else the default one; it must exist and be active.
     private func application(_ id: EntityID?, context: RosterRequestContext) async throws -> EntityID {
-        let named: EntityID? = if let id { id } else { try await self.applications.defaultApplication(logger: context.logger) }
-        guard let id = named else {
-            throw Problem.unavailable("The platform has no default application yet.")
-        }
-        guard try await self.applications.isActive(id, logger: context.logger) else {
-            throw Problem.validation(
-                "No such active application.",
-                errors: [.init(field: "applicationId", code: "unknown_application", message: "is not an active application")])
-        }
-        return id
+        try await self.applications.signInApplication(id, logger: context.logger)
     }
 
     private func origin(_ request: Request, _ context: RosterRequestContext) -> SignInService.Origin {

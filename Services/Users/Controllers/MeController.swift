@@ -14,6 +14,10 @@ struct MeController: Sendable {
     /// Asks the notification service for the settings shown with the preferences.
     let internalClient: InternalClient
 
+    static let emailNeedsConfirmation = Problem.validation(
+        "A new email takes effect once confirmed: POST /api/v1/me/email sends it a code.",
+        errors: [.init(field: "email", code: "confirmation_required", message: "change it with POST /api/v1/me/email")])
+
     /// The signed-in user's token outlived the account.
     static let gone = Problem.notFound("The signed-in user no longer exists.")
 
@@ -36,7 +40,8 @@ struct MeController: Sendable {
         return try JSONResponses.json(UserResponse(user))
     }
 
-    /// Own profile fields only; a changed email or phone is no longer verified.
+    /// Own profile fields only; a changed phone is no longer verified. The email changes only
+    /// through its confirmation (`POST /api/v1/me/email`); sending the current one is fine.
     @Sendable func update(_ request: Request, context: RosterRequestContext) async throws -> Response {
         let (principal, userID) = try context.requireUser()
         let input = try await request.decodeJSON(as: UserInput.self, context: context)
@@ -44,7 +49,9 @@ struct MeController: Sendable {
         guard extra.isEmpty else { throw AuthController.notEditable(extra) }
         let validated = try ValidatedUserInput(input)
         let user = try await self.users.update(userID, applicationID: principal.applicationID, logger: context.logger) {
+            let email = $0.profile.email
             validated.apply(to: &$0, mode: .patch)
+            guard $0.profile.email?.lowercased() == email?.lowercased() else { throw Self.emailNeedsConfirmation }
         }
         guard let user else { throw Self.gone }
         return try JSONResponses.json(UserResponse(user))

@@ -57,6 +57,21 @@ struct ApplicationRepository: Sendable {
             .decode(EntityID.self).first(where: { _ in true })
     }
 
+    /// The application a public request (sign-up, sign-in, codes) is for: the named one, else
+    /// the default; it must exist and be active (else a 422, or a 503 before the first start).
+    func signInApplication(_ id: EntityID?, logger: Logger) async throws -> EntityID {
+        let named: EntityID? = if let id { id } else { try await self.defaultApplication(logger: logger) }
+        guard let id = named else {
+            throw Problem.unavailable("The platform has no default application yet.")
+        }
+        guard try await self.isActive(id, logger: logger) else {
+            throw Problem.validation(
+                "No such active application.",
+                errors: [.init(field: "applicationId", code: "unknown_application", message: "is not an active application")])
+        }
+        return id
+    }
+
     /// Whether the application exists and is active.
     func isActive(_ id: EntityID, logger: Logger) async throws -> Bool {
         !(try await self.client.query("SELECT 1 FROM applications WHERE id = \(id) AND status = 'active'", logger: logger).collect().isEmpty)

@@ -20,11 +20,16 @@ struct UserRepository: Sendable {
         case email, phone, username, firstName, lastName
     }
 
-    /// Creates a user; `passwordHash` is already a bcrypt hash.
-    func create(_ user: User, passwordHash: String?, logger: Logger) async throws -> User {
+    /// Creates a user; `passwordHash` is already a bcrypt hash. `also` runs in the same
+    /// transaction with the created user (a registration queues its email code there).
+    func create(
+        _ user: User, passwordHash: String?, logger: Logger, also: (@Sendable (User, PostgresConnection) async throws -> Void)? = nil
+    ) async throws -> User {
         try await self.translatingConflicts {
             try await self.client.withTransaction(logger: logger) { connection in
-                try await self.insert(user, passwordHash: passwordHash, on: connection, logger: logger)
+                let created = try await self.insert(user, passwordHash: passwordHash, on: connection, logger: logger)
+                try await also?(created, connection)
+                return created
             }
         }
     }

@@ -83,8 +83,8 @@ extension Setting {
         summary: "Admin API key of the default application, used only on the very first start; when unset one is generated and printed once.")
 
     public static let encryptionKeys = Setting(
-        "encryption.keys", secret: true, required: true, services: [.audience, .notification],
-        summary: "Keys that seal data at rest (AES-256-GCM) — encrypted attribute values, message variables and bodies, webhook secrets: `id:base64-32-bytes[,id:key...]`; the first seals, all open (rotation).")
+        "encryption.keys", secret: true, required: true, services: [.audience, .verification, .notification],
+        summary: "Keys that seal data at rest (AES-256-GCM) — encrypted attribute values, codes waiting for delivery, message variables and bodies, webhook secrets: `id:base64-32-bytes[,id:key...]`; the first seals, all open (rotation).")
     public static let rulesTimeRefreshSeconds = Setting(
         "rules.timeRefreshSeconds", default: "900", services: [.audience],
         summary: "How often dynamic groups and segments whose rules name a time ago (`7d`) are recalculated, since time alone moves users in and out of them; 0 turns it off.")
@@ -113,6 +113,28 @@ extension Setting {
     public static let smtpFrom = Setting(
         "smtp.from", default: "Roster <no-reply@roster.invalid>", services: [.notification], summary: "Sender of every email (`From`).")
 
+    public static let registrationCodeMinutes = Setting(
+        "verification.registrationMinutes", default: "1440", services: [.verification],
+        summary: "Lifetime of an email verification code (`REGR`), in minutes.")
+    public static let passwordResetCodeMinutes = Setting(
+        "verification.passwordResetMinutes", default: "30", services: [.verification],
+        summary: "Lifetime of a password reset code (`RPWR`), in minutes.")
+    public static let emailChangeCodeMinutes = Setting(
+        "verification.emailChangeMinutes", default: "60", services: [.verification],
+        summary: "Lifetime of an email change code (`EMCH`), in minutes.")
+    public static let phoneCodeMinutes = Setting(
+        "verification.phoneMinutes", default: "10", services: [.verification],
+        summary: "Lifetime of a phone verification code (`PHON`), in minutes.")
+    public static let resendCooldownSeconds = Setting(
+        "verification.resendCooldownSeconds", default: "60", services: [.verification],
+        summary: "A user's new code of a type to the same address waits this long after the previous one (429 with Retry-After).")
+    public static let verificationLinkURL = Setting(
+        "verification.linkUrl", services: [.verification],
+        summary: "Page of your front end that confirms a link (`<url>?type=REGR&token=...`, then `POST /api/v1/auth/email/verify`); unset sends codes only.")
+    public static let verificationDeliveryAttempts = Setting(
+        "verification.deliveryAttempts", default: "50", services: [.verification],
+        summary: "Attempts to hand a code to the notification service (backoff up to 5 minutes apart) before giving up; a code past its expiry is not sent.")
+
     /// Every setting any service reads, in the order of the README table.
     public static let catalog: [Setting] = [
         .httpHost, .httpPort, .httpMaxBodyBytes, .httpMaxUploadBytes, .httpIdleTimeoutSeconds,
@@ -131,6 +153,8 @@ extension Setting {
         .loginPerMinute, .emailCheckPerMinute, .cookieSameSite,
         .presenceOnlineSeconds, .presenceTypingSeconds,
         .encryptionKeys, .rulesTimeRefreshSeconds,
+        .registrationCodeMinutes, .passwordResetCodeMinutes, .emailChangeCodeMinutes, .phoneCodeMinutes, .resendCooldownSeconds,
+        .verificationLinkURL, .verificationDeliveryAttempts,
         .notificationExampleTypes, .deliveryAttempts, .deliveryConcurrency,
         .smtpHost, .smtpPort, .smtpSecurity, .smtpUsername, .smtpPassword, .smtpCAFile, .smtpFrom,
     ]

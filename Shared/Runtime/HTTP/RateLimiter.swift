@@ -43,6 +43,8 @@ public struct TooManyRequests: Error {
     }
 
     var problem: Problem {
-        Problem(status: 429, code: self.code, title: "Too many requests", detail: "\(self.detail) Retry after \(self.retryAfter) s.")
+        var problem = Problem(status: 429, code: self.code, title: "Too many requests", detail: "\(self.detail) Retry after \(self.retryAfter) s.")
+        problem.retryAfter = self.retryAfter
+        return problem
     }
 }
