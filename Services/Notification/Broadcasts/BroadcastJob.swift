@@ -19,15 +19,31 @@ struct BroadcastJob: JobHandler {
             let applicationID = job.applicationId
         else { return ["skipped": "malformed payload"] }
         var done: Int64 = 0
+        // The next page is read from audience while this one is written (the two take about
+        // the same time); it is used only if the cursor is where it was read from.
+        var prefetched: (after: EntityID, page: Task<RecipientPages.Page?, any Error>)?
+        defer { prefetched?.page.cancel() }
         do {
             while let broadcast = try await self.broadcasts.state(id, applicationID: applicationID, logger: context.logger) {
                 guard broadcast.status == .queued || broadcast.status == .running else {
                     return ["status": .string(broadcast.status.rawValue)]
                 }
-                guard let page = try await self.pages.page(broadcast, after: broadcast.cursor, logger: context.logger) else {
+                let fetched: RecipientPages.Page?
+                if let next = prefetched, next.after == broadcast.cursor {
+                    fetched = try await next.page.value
+                } else {
+                    prefetched?.page.cancel()
+                    fetched = try await self.pages.page(broadcast, after: broadcast.cursor, logger: context.logger)
+                }
+                prefetched = nil
+                guard let page = fetched else {
                     let kind = broadcast.targetKind.rawValue
                     try await self.broadcasts.fail(id, applicationID: applicationID, reason: "The \(kind) was deleted.", logger: context.logger)
                     return ["status": "failed"]
+                }
+                if !page.isLast, let last = page.ids.last {
+                    let (pages, logger) = (self.pages, context.logger)
+                    prefetched = (last, Task { try await pages.page(broadcast, after: last, logger: logger) })
                 }
                 if try await self.broadcasts.deliver(page, of: broadcast, logger: context.logger) { done += Int64(page.ids.count) }
                 // Also renews the lease; the broadcast's own counters are what clients read.

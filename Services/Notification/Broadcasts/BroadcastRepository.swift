@@ -103,6 +103,8 @@ struct BroadcastRepository: Sendable {
                     ), \(broadcast.defaultEnabled)))
                     """
             }
+            // Read only when emailing: without it the join is answered from the index alone.
+            let hasEmail: SQLFragment = wants.email ? "r.email IS NOT NULL" : "false"
             // Email and webhook deliveries are queued as jobs in the same transaction.
             let queue: SQLFragment =
                 wants.email || wants.webhook
@@ -124,7 +126,7 @@ struct BroadcastRepository: Sendable {
                 WITH batch AS (
                     SELECT b.user_id, b.id FROM unnest(\(page.ids), \(page.ids.map { _ in EntityID.generate() })) AS b(user_id, id)
                 ), known AS (
-                    SELECT batch.*, r.email IS NOT NULL AS has_email
+                    SELECT batch.*, \(hasEmail) AS has_email
                     FROM batch JOIN recipients r ON r.application_id = \(app) AND r.user_id = batch.user_id
                 ), chosen AS (
                     SELECT known.*, \(allowed(.inApp)) AS in_app,
