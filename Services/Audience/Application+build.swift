@@ -18,7 +18,7 @@ func buildPlan(_ runtime: ServiceRuntime) async throws -> ServicePlan {
 
     let router = runtime.makeRouter(bulkEndpoints: ["add-users", "remove-users", "assign", "unassign", "user-attributes"])
     let api = router.group("api/v1").add(middleware: runtime.makeAuthentication())
-    let search = AudienceUserSearch(client: client, definitions: definitions)
+    let search = AudienceUserSearch(client: runtime.readPostgres, definitions: definitions)
     AudienceUserController(projection: projection, search: search)
         .register(on: api.group("audience/users"))
     AudienceJobController(jobs: runtime.jobs, client: client).register(on: api.group("audience/jobs"))

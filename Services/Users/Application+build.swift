@@ -52,7 +52,8 @@ func buildPlan(_ runtime: ServiceRuntime) async throws -> ServicePlan {
     let api = router.group("api/v1").add(middleware: authentication)
     let changes = AccountChanges(users: users, sessions: sessions)
     let audience = AudienceDirectory(client: runtime.internalClient)
-    let listing = UserListing(client: postgres, audience: audience)
+    // Lists, search, export and statistics read from the read replica, when there is one.
+    let listing = UserListing(client: runtime.readPostgres, audience: audience)
     let imports = UserImportRepository(client: postgres, outbox: outbox, jobs: runtime.jobs)
     ImportController(imports: imports, jobs: runtime.jobs).register(on: api.group("users"))
     UserController(repository: users, listing: listing, changes: changes, hasher: hasher).register(on: api.group("users"))
@@ -67,7 +68,7 @@ func buildPlan(_ runtime: ServiceRuntime) async throws -> ServicePlan {
         .register(on: api.group("conversations"))
     BotController(users: users).register(on: api.group("bot"))
     UserAdminController(users: users, sessions: sessions, changes: changes).register(on: api.group("users"))
-    UserStatsController(stats: UserStatsRepository(client: postgres), activity: ActivityRepository(client: postgres, outbox: outbox))
+    UserStatsController(stats: UserStatsRepository(client: runtime.readPostgres), activity: ActivityRepository(client: postgres, outbox: outbox))
         .register(users: api.group("users"), summary: api.group("users-stats"))
     MeController(
         users: users, preferences: preferences, sessions: sessions, changes: changes, hasher: hasher, signIn: signIn,

@@ -12,6 +12,8 @@ public struct ServiceConfiguration: Sendable {
     public var maxUploadBytes: Int
     public var idleTimeoutSeconds: Int
     public var database: DatabaseURL
+    /// A read replica for list, search, export and statistics reads; `nil` reads from `database`.
+    public var readDatabase: DatabaseURL?
     public var databasePoolSize: Int
     public var logLevel: Logger.Level
     public var serviceSecret: String
@@ -45,6 +47,7 @@ public struct ServiceConfiguration: Sendable {
         self.maxUploadBytes = try reader.int(.httpMaxUploadBytes, in: 1024...(1 << 34))
         self.idleTimeoutSeconds = try reader.int(.httpIdleTimeoutSeconds, in: 1...3600)
         self.database = try DatabaseURL(reader.string(.databaseURL))
+        self.readDatabase = try reader.optionalString(.databaseReadURL).map(DatabaseURL.init)
         self.databasePoolSize = try reader.int(.databasePoolSize, in: 2...500)
         let level = try reader.string(.logLevel)
         guard let logLevel = Logger.Level(rawValue: level) else {

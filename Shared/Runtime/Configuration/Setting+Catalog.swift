@@ -14,6 +14,9 @@ extension Setting {
     public static let databaseURL = Setting(
         "database.url", secret: true, required: true,
         summary: "`postgres://role:password@host:5432/db` of this service's own role; `?sslmode=require` for TLS.")
+    public static let databaseReadURL = Setting(
+        "database.readUrl", secret: true,
+        summary: "`postgres://…` of a read replica (hot standby) of this service's database: list, search, export and statistics endpoints read there, read-only; unset: they use `database.url`.")
     public static let databasePoolSize = Setting("database.poolSize", default: "10", summary: "Most PostgreSQL connections this process opens.")
     public static let logLevel = Setting("log.level", default: "info", summary: "`trace`, `debug`, `info`, `notice`, `warning`, `error` or `critical`.")
     public static let serviceSecret = Setting(
@@ -138,7 +141,7 @@ extension Setting {
     /// Every setting any service reads, in the order of the README table.
     public static let catalog: [Setting] = [
         .httpHost, .httpPort, .httpMaxBodyBytes, .httpMaxUploadBytes, .httpIdleTimeoutSeconds,
-        .databaseURL, .databasePoolSize,
+        .databaseURL, .databaseReadURL, .databasePoolSize,
         .logLevel,
         .serviceSecret, .drainSeconds, .pollSeconds,
         .usersURL, .audienceURL, .verificationURL, .notificationURL,

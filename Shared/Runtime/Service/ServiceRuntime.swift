@@ -20,6 +20,9 @@ public final class ServiceRuntime: Sendable {
     public let logger: Logger
     public let metrics: PrometheusCollectorRegistry
     public let postgres: PostgresClient
+    /// Where list, search, export and statistics endpoints read: the read replica of
+    /// `database.readUrl` (every transaction read-only), or `postgres` itself.
+    public let readPostgres: PostgresClient
     public let http: HTTPClient
     public let serviceTokens: ServiceTokens
     public let internalClient: InternalClient
@@ -40,6 +43,14 @@ public final class ServiceRuntime: Sendable {
             configuration: configuration.database.clientConfiguration(
                 schema: configuration.schema, applicationName: service.productName, poolSize: configuration.databasePoolSize),
             backgroundLogger: logger)
+        if let replica = configuration.readDatabase {
+            var read = replica.clientConfiguration(
+                schema: configuration.schema, applicationName: service.productName + "-read", poolSize: configuration.databasePoolSize)
+            read.options.additionalStartupParameters.append(("default_transaction_read_only", "on"))
+            self.readPostgres = PostgresClient(configuration: read, backgroundLogger: logger)
+        } else {
+            self.readPostgres = self.postgres
+        }
         self.http = Self.makeHTTPClient(logger: logger)
         self.serviceTokens = await ServiceTokens(secret: configuration.serviceSecret, service: service)
         self.internalClient = InternalClient(
@@ -130,6 +141,7 @@ public final class ServiceRuntime: Sendable {
         var services: [any Service] = [
             self.postgres, self.hub, Maintenance(client: self.postgres, startup: self.startup, logger: self.logger),
         ]
+        if self.readPostgres !== self.postgres { services.append(self.readPostgres) }
         if let outbox = plan.outbox {
             services.append(
                 OutboxDispatcher(
