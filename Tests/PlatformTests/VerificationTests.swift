@@ -189,6 +189,10 @@ import Testing
                 platform, .POST, "/verification-requests", json: ["requests": [["userId": bob, "requestTypeCode": "REGR"]]])
             #expect(made.status == 202 && (made.json["data"] as? [[String: Any]])?.first?["status"] as? String == "active", "\(made.text)")
             let bobAgain = try await Self.code(to: "bob@example.io", count: 2, in: smtp)
+            // Past 20 wrong codes of a type in a day, even a new request's right code is not compared.
+            try platform.database.sql("UPDATE verification.verification_requests SET attempts = 20 WHERE user_id = '\(bob)' AND status = 'locked'")
+            #expect(try await Self.post(platform, "/auth/email/verify", ["email": "bob@example.io", "code": bobAgain.code]).isProblem(422))
+            try platform.database.sql("UPDATE verification.verification_requests SET attempts = 5 WHERE user_id = '\(bob)' AND status = 'locked'")
             #expect(try await Self.post(platform, "/auth/email/verify", ["email": "bob@example.io", "code": bobAgain.code]).status == 200)
             let stranger = try await Self.admin(
                 platform, .POST, "/verification-requests", json: ["requests": [["userId": EntityID.generate().description, "requestTypeCode": "RPWR"]]])
@@ -258,8 +262,11 @@ import Testing
                 "\(confirmed.text)")
             _ = try await accounts.login("erin2@example.io", password: "new horse 22")
 
-            // Phone: a code by text message, to the dev mailbox (no SMS provider).
-            let sent = try await accounts.asUser(session, .POST, "/api/v1/me/phone/verification")
+            // Phone: a code by text message, to the dev mailbox (no SMS provider); any
+            // Idempotency-Key up to 200 characters.
+            let sent = try await platform.request(
+                .POST, platform.url(.users) + "/api/v1/me/phone/verification",
+                headers: [session.bearer, ("Idempotency-Key", String(repeating: "k", count: 200))], authorized: false)
             #expect(sent.status == 202 && sent.json["type"] as? String == "PHON", "\(sent.text)")
             var sms: [String: Any] = [:]
             #expect(try await eventually(timeout: .seconds(30)) {
@@ -274,6 +281,17 @@ import Testing
             #expect(try await accounts.asUser(session, .POST, "/api/v1/me/phone/verification").isProblem(409))
             let holding = try Self.tablesHolding([reset.token, change.token, "\"\(reset.code)\"", "\"\(phoneCode)\""], platform: platform)
             #expect(holding.isEmpty, "secrets stored in \(holding)")
+
+            // A reset code stops working once the address it went to is no longer the account's.
+            #expect(try await Self.post(platform, "/auth/password/forgot", ["email": "erin2@example.io"]).status == 202)
+            let late = try await Self.code(to: "erin2@example.io", count: 2, in: smtp)
+            #expect(try await accounts.asAdmin(.PATCH, "/api/v1/users/\(erin)", json: ["email": "erin3@example.io"]).status == 200)
+            #expect(try await eventually(timeout: .seconds(20)) {
+                try platform.database.count(
+                    "SELECT count(*) FROM verification.verification_requests WHERE user_id = '\(erin)' AND type_code = 'RPWR' AND status = 'active'") == 0
+            })
+            let moved = try await Self.post(platform, "/auth/password/reset", ["token": late.token, "password": "fourth horse 4"])
+            #expect(moved.isProblem(422) && moved.json["code"] as? String == "invalid_code", "\(moved.text)")
         }
     }
 

@@ -30,7 +30,7 @@ struct BroadcastJob: JobHandler {
                 }
                 let fetched: RecipientPages.Page?
                 if let next = prefetched, next.after == broadcast.cursor {
-                    fetched = try await next.page.value
+                    fetched = try await withTaskCancellationHandler { try await next.page.value } onCancel: { next.page.cancel() }
                 } else {
                     prefetched?.page.cancel()
                     fetched = try await self.pages.page(broadcast, after: broadcast.cursor, logger: context.logger)

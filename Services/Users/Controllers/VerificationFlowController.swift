@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Hummingbird
 import Logging
@@ -9,6 +10,8 @@ import RosterRuntime
 /// (`PHON`). Codes are issued and checked by the verification service and delivered by the
 /// notification service; every refused code is the same 422 `invalid_code`.
 struct VerificationFlowController: Sendable {
+    /// Codes one user may ask for in an hour (emails to new addresses, texts), over every type.
+    static let sendsPerHour = 10
     let users: UserRepository
     let changes: AccountChanges
     let hasher: PasswordHasher
@@ -85,7 +88,7 @@ struct VerificationFlowController: Sendable {
         }
         guard let email = user.profile.email else { throw Self.missing("email", "The account has no email address.") }
         guard !user.emailVerified else { throw Problem.conflict("The email address is already verified.", code: "already_verified") }
-        return try await self.sendOwn(.registration, to: email, userID: userID, applicationID: principal.applicationID, request)
+        return try await self.sendOwn(.registration, to: email, userID: userID, applicationID: principal.applicationID, request, context)
     }
 
     /// A code on its way (never the code itself).
@@ -154,9 +157,13 @@ struct VerificationFlowController: Sendable {
             let checked = try await self.verification.check(
                 .passwordReset, userID: userID, code: secret.code, token: secret.token, applicationID: applicationID)
         else { throw VerificationService.invalidCode }
+        // Only while the code's address is still the account's (it may have changed since).
         let changed = try await self.changes.change(
             checked.userId, applicationID: applicationID, passwordHash: hash, logger: context.logger,
-            endSessions: { _, _ in "password_reset" }, change: { _ in })
+            endSessions: { _, _ in "password_reset" },
+            change: { user in
+                guard user.profile.email?.lowercased() == checked.destination.lowercased() else { throw VerificationService.invalidCode }
+            })
         guard changed != nil else { throw VerificationService.invalidCode }
         return try JSONResponses.json(PasswordReset())
     }
@@ -195,7 +202,7 @@ struct VerificationFlowController: Sendable {
         if try await self.users.owner(ofEmail: email, applicationID: principal.applicationID, logger: context.logger) != nil {
             throw Problem.conflict("Another account has this email.", code: "email_taken")
         }
-        return try await self.sendOwn(.emailChange, to: email, userID: userID, applicationID: principal.applicationID, request)
+        return try await self.sendOwn(.emailChange, to: email, userID: userID, applicationID: principal.applicationID, request, context)
     }
 
     /// `POST /api/v1/me/email/verify` `{code}` or `{token}`: the new address replaces the old one, verified.
@@ -216,7 +223,7 @@ struct VerificationFlowController: Sendable {
         }
         guard let phone = user.profile.phone else { throw Self.missing("phone", "The account has no phone number; set one first.") }
         guard !user.phoneVerified else { throw Problem.conflict("The phone number is already verified.", code: "already_verified") }
-        return try await self.sendOwn(.phone, to: phone, userID: userID, applicationID: principal.applicationID, request)
+        return try await self.sendOwn(.phone, to: phone, userID: userID, applicationID: principal.applicationID, request, context)
     }
 
     /// `POST /api/v1/me/phone/verify` `{code}`: the phone number is verified while it is still the one the code went to.
@@ -251,12 +258,15 @@ struct VerificationFlowController: Sendable {
     }
 
     /// Sends the signed-in user a code of `type` to `destination` (cool-down applies): 202.
+    /// A user asks for at most `sendsPerHour` codes an hour, whatever the addresses.
     private func sendOwn(
-        _ type: VerificationCodes.Kind, to destination: String, userID: EntityID, applicationID: EntityID, _ request: Request
+        _ type: VerificationCodes.Kind, to destination: String, userID: EntityID, applicationID: EntityID, _ request: Request,
+        _ context: RosterRequestContext
     ) async throws -> Response {
+        try await self.limiter.hit("code-send:\(applicationID):\(userID)", limit: Self.sendsPerHour, window: 3600, logger: context.logger)
         let issued = try await self.verification.issue(
             type, userID: userID, applicationID: applicationID, destination: destination,
-            idempotencyKey: try self.key(request, userID: userID, type: type), cooldown: true)
+            idempotencyKey: try self.key(request, userID: userID, type: type, destination: destination), cooldown: true)
         return try JSONResponses.json(CodeSent(issued), status: .accepted)
     }
 
@@ -300,9 +310,12 @@ struct VerificationFlowController: Sendable {
             logger: context.logger)
     }
 
-    /// The request's `Idempotency-Key` (or a fresh one) in the user's and type's own namespace.
-    private func key(_ request: Request, userID: EntityID, type: VerificationCodes.Kind) throws -> String {
-        "request/\(userID)/\(type.rawValue)/" + (try IdempotencyKey.read(request) ?? EntityID.generate().description)
+    /// The request's `Idempotency-Key` (or a fresh one) in the user's, type's and address's own
+    /// namespace, hashed to a fixed length: the same key for another address issues anew.
+    private func key(_ request: Request, userID: EntityID, type: VerificationCodes.Kind, destination: String) throws -> String {
+        let client = try IdempotencyKey.read(request) ?? EntityID.generate().description
+        let digest = SHA256.hash(data: Data("\(destination.lowercased())\n\(client)".utf8))
+        return "request/\(userID)/\(type.rawValue)/" + Hex.encode(Data(digest))
     }
 
     private static func missing(_ field: String, _ detail: String) -> Problem {

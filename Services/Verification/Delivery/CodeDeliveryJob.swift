@@ -44,8 +44,10 @@ struct CodeDeliveryJob: JobHandler {
                 .notification, .POST, NotificationMessages.path, body: message, idempotent: true, as: NotificationMessages.Accepted.self)
             try await self.requests.markSent(id, applicationID: applicationID, logger: context.logger)
             return ["outcome": "sent", "deliveryId": .string(accepted.id.description)]
-        } catch InternalCallError.rejected(_, let status, let problem) {
-            // A refusal (say, the application deleted its own template) does not heal by retrying.
+        } catch InternalCallError.rejected(_, let status, let problem) where status == 400 || status == 422 {
+            // A refusal of the message itself (an address notification will not take) does not
+            // heal by retrying; any other answer (401 during a secret rotation, 404 during a
+            // rolling deploy, 429) is retried with the job's backoff.
             return ["outcome": "refused", "status": .integer(Int64(status)), "reason": .string(problem?.detail ?? "")]
         }
     }

@@ -15,10 +15,13 @@ extension VerificationRequestRepository {
             guard let id = VerificationSecret.requestID(ofToken: token) else { return nil }
             target = "id = \(id)"
         } else if let user = check.userId, check.code != nil {
-            // Only the user's latest request of the type counts: an older code is a wrong code.
+            // Only the user's active request of the type counts: an older code is a wrong code.
+            // Wrong codes count across requests too: past `maxDailyAttempts` in a day nothing is
+            // compared, so asking for new codes does not buy new guesses.
             target = """
-                id = (SELECT id FROM verification_requests WHERE application_id = \(app) AND user_id = \(user)
-                    AND type_code = \(check.type.rawValue) ORDER BY created_at DESC LIMIT 1)
+                status = 'active' AND user_id = \(user)
+                AND (SELECT coalesce(sum(attempts), 0) FROM verification_requests WHERE application_id = \(app) AND user_id = \(user)
+                    AND type_code = \(check.type.rawValue) AND created_at > now() - interval '1 day') < \(Self.maxDailyAttempts)
                 """
         } else {
             return nil

@@ -14,6 +14,8 @@ struct VerificationRequestRepository: Sendable {
 
     /// Wrong codes a request takes before it is locked.
     static let maxAttempts = 5
+    /// Wrong codes a user's requests of one type take in a day, however many are asked for.
+    static let maxDailyAttempts = 20
 
     /// A code to issue: for whom, of which type, to where.
     struct Draft: Sendable {
@@ -33,7 +35,9 @@ struct VerificationRequestRepository: Sendable {
     {
         guard !drafts.isEmpty else { return [] }
         // Issues for one user take turns with each other and with the events that copy the
-        // user's profile onto their requests (in a fixed order, so batches cannot deadlock).
+        // user's profile onto their requests (in a fixed order; an event batch takes its users'
+        // locks in event order, and should the two ever deadlock, PostgreSQL ends one: the
+        // batch is redelivered, a request answers 503 and is retried).
         try await KnownUserRepository.lock(Set(drafts.map(\.userID)).sorted(), applicationID: applicationID, on: connection, logger: logger)
 
         var answers: [String: VerificationCodes.Issued] = [:]

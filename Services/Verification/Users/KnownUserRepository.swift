@@ -44,6 +44,15 @@ struct KnownUserRepository: Sendable {
                 AND (email, username, full_name) IS DISTINCT FROM (\(snapshot.email), \(snapshot.username), \(name.isEmpty ? nil : name))
             """
         try await connection.query(refresh.query(), logger: logger)
+        // A code sent to an address the user no longer has must not work any more (say, a
+        // reset code in a mailbox the user just moved away from).
+        let stale: SQLFragment = """
+            UPDATE verification_requests SET status = 'superseded'
+            WHERE application_id = \(snapshot.applicationId) AND user_id = \(snapshot.id) AND status = 'active'
+                AND ((type_code IN ('REGR', 'RPWR') AND lower(destination) IS DISTINCT FROM lower(\(snapshot.email)))
+                    OR (type_code = 'PHON' AND destination IS DISTINCT FROM \(snapshot.phone)))
+            """
+        try await connection.query(stale.query(), logger: logger)
     }
 
     /// Erases the user and their requests, in the caller's (inbox) transaction.
