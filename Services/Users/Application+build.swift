@@ -58,8 +58,9 @@ func buildPlan(_ runtime: ServiceRuntime) async throws -> ServicePlan {
     ImportController(imports: imports, jobs: runtime.jobs).register(on: api.group("users"))
     UserController(repository: users, listing: listing, changes: changes, hasher: hasher).register(on: api.group("users"))
     let presence = PresenceRepository(client: postgres, onlineSeconds: configuration.presenceOnlineSeconds)
+    // A bulk change by filter selects from the primary: a replica's lag must not leave users out.
     BulkUserController(
-        bulk: BulkUserRepository(client: postgres, outbox: outbox), listing: listing, idempotent: IdempotentWork(client: postgres),
+        bulk: BulkUserRepository(client: postgres, outbox: outbox), listing: UserListing(client: postgres, audience: audience), idempotent: IdempotentWork(client: postgres),
         audience: audience
     ).register(on: api.group("users"))
     AgentController(listing: listing, presence: presence).register(on: api.group("agents"))

@@ -202,6 +202,15 @@ import Testing
             let noPhone = try await Self.admin(platform, .POST, "/verification-requests", json: ["requests": [["userId": bob, "requestTypeCode": "PHON"]]])
             #expect(noPhone.isProblem(422))
 
+            // A user asks for at most 10 codes an hour, whatever the cool-down says of each.
+            _ = try await accounts.register("hal@example.io")
+            let hal = try await accounts.login("hal@example.io")
+            var refusals: [String] = []
+            for _ in 0..<11 {
+                refusals.append(try await accounts.asUser(hal, .POST, "/api/v1/auth/email/verification").json["code"] as? String ?? "-")
+            }
+            #expect(refusals == Array(repeating: "resend_cooldown", count: 10) + ["rate_limited"], "\(refusals)")
+
             // No code or token in any table (as text) or any log line.
             let secrets = [first, bobCode, carolFirst, carolSecond, daveCode, daveSecond, bobAgain]
             #expect(try Self.tablesHolding(["bob@example.io"], platform: platform).contains { $0.hasPrefix("verification.known_users|") })

@@ -79,11 +79,14 @@ public struct TestDatabase: Sendable {
             environment: ["PGPASSWORD": self.superPassword], input: input)
     }
 
-    /// Runs `body` with a PostgresClient connected as `service`'s role.
-    public func withClient<T: Sendable>(as service: ServiceName, _ body: @Sendable (PostgresClient) async throws -> T) async throws -> T {
+    /// Runs `body` with a PostgresClient connected as `service`'s role (read-only, like a read
+    /// replica's pool, when asked).
+    public func withClient<T: Sendable>(
+        as service: ServiceName, readOnly: Bool = false, _ body: @Sendable (PostgresClient) async throws -> T
+    ) async throws -> T {
         let url = try DatabaseURL(self.url(for: service))
         let client = PostgresClient(
-            configuration: url.clientConfiguration(schema: service.rawValue, applicationName: "roster-tests", poolSize: 4),
+            configuration: url.clientConfiguration(schema: service.rawValue, applicationName: "roster-tests", poolSize: 4, readOnly: readOnly),
             backgroundLogger: Logger(label: "tests", factory: { _ in SwiftLogNoOpLogHandler() }))
         return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask {

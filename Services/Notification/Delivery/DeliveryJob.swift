@@ -49,8 +49,4 @@ struct DeliveryJob: JobHandler {
             return ["outcome": "sent", "to": .string(target.url)]
         }
     }
-
-    static func skipped(_ reason: String) -> JSONValue {
-        ["outcome": "skipped", "reason": .string(reason)]
-    }
 }

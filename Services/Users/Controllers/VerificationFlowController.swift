@@ -51,25 +51,25 @@ struct VerificationFlowController: Sendable {
         let principal = try? await self.authentication.principal(for: request)
         let applicationID = try await self.application(input.applicationId ?? principal?.applicationID, context: context)
         try await self.limit("verify", applicationID: applicationID, request: request, context: context)
-        let secret = try Self.secret(input)
+        let secret = try Self.secret(code: input.code, token: input.token)
         var userID: EntityID?
         if secret.code != nil {
             if let principal, principal.applicationID == applicationID, let id = principal.userID {
                 userID = id
             } else {
-                userID = try await self.owner(of: Self.requiredEmail(input), applicationID: applicationID, logger: context.logger)
+                userID = try await self.owner(of: Self.requiredEmail(input.email), applicationID: applicationID, logger: context.logger)
             }
         }
         guard
             let checked = try await self.verification.check(
                 .registration, userID: userID, code: secret.code, token: secret.token, applicationID: applicationID)
-        else { throw VerificationService.invalidCode }
+        else { throw VerificationCodes.invalidCode }
         // The code confirms the address it went to, and only while it is still the user's.
         let user = try await self.users.update(checked.userId, applicationID: applicationID, logger: context.logger) { user in
-            guard user.profile.email?.lowercased() == checked.destination.lowercased() else { throw VerificationService.invalidCode }
+            guard user.profile.email?.lowercased() == checked.destination.lowercased() else { throw VerificationCodes.invalidCode }
             user.emailVerified = true
         }
-        guard let user, let email = user.profile.email else { throw VerificationService.invalidCode }
+        guard let user, let email = user.profile.email else { throw VerificationCodes.invalidCode }
         return try JSONResponses.json(EmailVerified(userId: user.id, email: email, emailVerified: true))
     }
 
@@ -147,24 +147,24 @@ struct VerificationFlowController: Sendable {
         try UserRules.check(errors)
         let applicationID = try await self.application(input.applicationId, context: context)
         try await self.limit("reset", applicationID: applicationID, request: request, context: context)
-        let secret = try Self.secret(CodeInput(code: input.code, token: input.token, email: input.email))
+        let secret = try Self.secret(code: input.code, token: input.token)
         // Hashed first, so a right and a wrong code take the same time.
         let hash = try await self.hasher.hash(password!)
         let userID =
             secret.code == nil
-            ? nil : try await self.owner(of: Self.requiredEmail(CodeInput(code: input.code, email: input.email)), applicationID: applicationID, logger: context.logger)
+            ? nil : try await self.owner(of: Self.requiredEmail(input.email), applicationID: applicationID, logger: context.logger)
         guard
             let checked = try await self.verification.check(
                 .passwordReset, userID: userID, code: secret.code, token: secret.token, applicationID: applicationID)
-        else { throw VerificationService.invalidCode }
+        else { throw VerificationCodes.invalidCode }
         // Only while the code's address is still the account's (it may have changed since).
         let changed = try await self.changes.change(
             checked.userId, applicationID: applicationID, passwordHash: hash, logger: context.logger,
             endSessions: { _, _ in "password_reset" },
             change: { user in
-                guard user.profile.email?.lowercased() == checked.destination.lowercased() else { throw VerificationService.invalidCode }
+                guard user.profile.email?.lowercased() == checked.destination.lowercased() else { throw VerificationCodes.invalidCode }
             })
-        guard changed != nil else { throw VerificationService.invalidCode }
+        guard changed != nil else { throw VerificationCodes.invalidCode }
         return try JSONResponses.json(PasswordReset())
     }
 
@@ -229,7 +229,7 @@ struct VerificationFlowController: Sendable {
     /// `POST /api/v1/me/phone/verify` `{code}`: the phone number is verified while it is still the one the code went to.
     @Sendable func verifyPhone(_ request: Request, context: RosterRequestContext) async throws -> Response {
         try await self.confirmOwn(.phone, request, context) { user, checked in
-            guard user.profile.phone == checked.destination else { throw VerificationService.invalidCode }
+            guard user.profile.phone == checked.destination else { throw VerificationCodes.invalidCode }
             user.phoneVerified = true
         }
     }
@@ -244,12 +244,12 @@ struct VerificationFlowController: Sendable {
         let (principal, userID) = try context.requireUser()
         let input = try await request.decodeJSON(as: CodeInput.self, context: context)
         try await self.limit("verify", applicationID: principal.applicationID, request: request, context: context)
-        let secret = try Self.secret(input)
+        let secret = try Self.secret(code: input.code, token: input.token)
         guard
             let checked = try await self.verification.check(
                 type, userID: userID, code: secret.code, token: secret.token, applicationID: principal.applicationID),
             checked.userId == userID
-        else { throw VerificationService.invalidCode }
+        else { throw VerificationCodes.invalidCode }
         let user = try await self.users.update(userID, applicationID: principal.applicationID, logger: context.logger) {
             try apply(&$0, checked)
         }
@@ -271,16 +271,18 @@ struct VerificationFlowController: Sendable {
     }
 
     /// Exactly one of a 6-digit code and a link token (checked for shape only).
-    private static func secret(_ input: CodeInput) throws -> (code: String?, token: String?) {
-        switch (input.code, input.token) {
+    private static func secret(code: String?, token: String?) throws -> (code: String?, token: String?) {
+        switch (code, token) {
         case (let code?, nil):
-            guard code.utf8.count == 6, code.utf8.allSatisfy({ (48...57).contains($0) }) else {
+            guard VerificationCodes.isCode(code) else {
                 throw Problem.validation("The code is 6 digits.", errors: [.init(field: "code", code: "invalid_value", message: "must be 6 digits")])
             }
             return (code, nil)
         case (nil, let token?):
-            guard (1...200).contains(token.utf8.count) else {
-                throw Problem.validation("The token is not valid.", errors: [.init(field: "token", code: "invalid_value", message: "1 to 200 characters")])
+            guard (1...VerificationCodes.maxTokenLength).contains(token.utf8.count) else {
+                throw Problem.validation(
+                    "The token is not valid.",
+                    errors: [.init(field: "token", code: "invalid_value", message: "1 to \(VerificationCodes.maxTokenLength) characters")])
             }
             return (nil, token)
         default:
@@ -289,8 +291,8 @@ struct VerificationFlowController: Sendable {
         }
     }
 
-    private static func requiredEmail(_ input: CodeInput) throws -> String {
-        guard let email = input.email, !email.isEmpty, email.utf8.count <= 254 else {
+    private static func requiredEmail(_ email: String?) throws -> String {
+        guard let email, !email.isEmpty, email.utf8.count <= 254 else {
             throw Problem.validation(
                 "Send the email the code went to (or sign in).", errors: [.init(field: "email", code: "required", message: "is required with a code")])
         }

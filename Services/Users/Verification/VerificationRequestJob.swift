@@ -51,8 +51,4 @@ struct VerificationRequestJob: JobHandler {
             return Self.skipped("a code was sent to this address a moment ago")
         }
     }
-
-    static func skipped(_ reason: String) -> JSONValue {
-        ["outcome": "skipped", "reason": .string(reason)]
-    }
 }

@@ -36,12 +36,8 @@ struct VerificationService: Sendable {
             // Not retried: a check that reached the service counted an attempt.
             return try await self.client.call(
                 .verification, .POST, VerificationCodes.checkPath, body: check, idempotent: false, as: VerificationCodes.Checked.self)
-        } catch InternalCallError.rejected(_, 422, let problem) where problem?.code == "invalid_code" {
+        } catch InternalCallError.rejected(_, 422, let problem) where problem?.code == VerificationCodes.invalidCode.code {
             return nil
         }
     }
-
-    /// The answer to every refused code, wherever users asks for one.
-    static let invalidCode = Problem(
-        status: 422, code: "invalid_code", title: "Invalid code", detail: "The code is wrong, expired or already used; ask for a new one.")
 }

@@ -27,11 +27,8 @@ struct VerificationInternalController: Sendable {
         guard errors.isEmpty, let destination else { throw Problem.validation("The request is not valid.", errors: errors) }
         let draft = VerificationRequestRepository.Draft(
             userID: input.userId, kind: input.type, destination: destination, idempotencyKey: input.idempotencyKey)
-        let issued = try await self.requests.client.withTransaction(logger: context.logger) { connection in
-            try await self.requests.issue([draft], applicationID: input.applicationId, cooldown: input.cooldown, on: connection, logger: context.logger)
-        }
-        guard let first = issued.first else { throw Problem.internalError() }
-        return try JSONResponses.json(first, status: .accepted)
+        let issued = try await self.requests.issue(draft, applicationID: input.applicationId, cooldown: input.cooldown, logger: context.logger)
+        return try JSONResponses.json(issued, status: .accepted)
     }
 
     /// 200 with whose code it was, or 422 `invalid_code` for every kind of refusal.
@@ -41,14 +38,20 @@ struct VerificationInternalController: Sendable {
             throw Problem.validation(
                 "Give a code or a token.", errors: [.init(field: "code", code: "required", message: "give exactly one of code and token")])
         }
-        if input.code != nil, input.userId == nil {
-            throw Problem.validation("A code needs its user.", errors: [.init(field: "userId", code: "required", message: "is required with a code")])
+        if let code = input.code {
+            guard input.userId != nil else {
+                throw Problem.validation("A code needs its user.", errors: [.init(field: "userId", code: "required", message: "is required with a code")])
+            }
+            guard VerificationCodes.isCode(code) else {
+                throw Problem.validation("The code is 6 digits.", errors: [.init(field: "code", code: "invalid_value", message: "must be 6 digits")])
+            }
         }
-        guard let checked = try await self.requests.check(input, logger: context.logger) else { throw Self.invalidCode }
+        if let token = input.token, token.utf8.count > VerificationCodes.maxTokenLength {
+            throw Problem.validation(
+                "The token is too long.",
+                errors: [.init(field: "token", code: "invalid_value", message: "at most \(VerificationCodes.maxTokenLength) characters")])
+        }
+        guard let checked = try await self.requests.check(input, logger: context.logger) else { throw VerificationCodes.invalidCode }
         return try JSONResponses.json(checked)
     }
-
-    /// The one answer to every refused code.
-    static let invalidCode = Problem(
-        status: 422, code: "invalid_code", title: "Invalid code", detail: "The code is wrong, expired or already used; ask for a new one.")
 }

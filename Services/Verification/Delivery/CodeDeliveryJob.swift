@@ -51,8 +51,4 @@ struct CodeDeliveryJob: JobHandler {
             return ["outcome": "refused", "status": .integer(Int64(status)), "reason": .string(problem?.detail ?? "")]
         }
     }
-
-    static func skipped(_ reason: String) -> JSONValue {
-        ["outcome": "skipped", "reason": .string(reason)]
-    }
 }

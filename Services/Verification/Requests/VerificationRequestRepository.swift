@@ -73,6 +73,15 @@ struct VerificationRequestRepository: Sendable {
     /// A user and type: one request of each is issued per call.
     private static func slot(_ userID: EntityID, _ type: String) -> String { "\(userID)/\(type)" }
 
+    /// Issues one request in its own transaction.
+    func issue(_ draft: Draft, applicationID: EntityID, cooldown: Bool, logger: Logger) async throws -> VerificationCodes.Issued {
+        let issued = try await self.client.withTransaction(logger: logger) { connection in
+            try await self.issue([draft], applicationID: applicationID, cooldown: cooldown, on: connection, logger: logger)
+        }
+        guard let first = issued.first else { throw JobQueueError.notStored }
+        return first
+    }
+
     /// 429 when a code of a draft's type went to its address within the cool-down.
     private func checkCooldown(_ drafts: [Draft], applicationID: EntityID, on connection: PostgresConnection, logger: Logger) async throws {
         let seconds = self.configuration.cooldownSeconds

@@ -46,9 +46,4 @@ struct VerificationSecret: Sendable {
         guard parts.count == 2, parts[1].utf8.count == 43 else { return nil }
         return EntityID(String(parts[0]))
     }
-
-    /// Whether `code` looks like a code at all (6 ASCII digits).
-    static func isCodeShaped(_ code: String) -> Bool {
-        code.utf8.count == 6 && code.utf8.allSatisfy { (48...57).contains($0) }
-    }
 }

@@ -38,21 +38,23 @@ struct KnownUserRepository: Sendable {
             """
         try await connection.query(upsert.query(), logger: logger)
         let name = [snapshot.firstName, snapshot.lastName].compactMap { $0 }.joined(separator: " ")
+        let fullName: String? = name.isEmpty ? nil : name
+        // One statement: the requests get the user's current profile (list filters and sorts),
+        // and a code sent to an address the user no longer has stops working (say, a reset code
+        // in a mailbox the user just moved away from) — only codes older than this version of
+        // the user, so a late event cannot cancel a code sent to the newer address.
+        let stale: SQLFragment = """
+            (status = 'active' AND created_at < \(snapshot.updatedAt)
+                AND ((type_code IN ('REGR', 'RPWR') AND lower(destination) IS DISTINCT FROM lower(\(snapshot.email)))
+                    OR (type_code = 'PHON' AND destination IS DISTINCT FROM \(snapshot.phone))))
+            """
         let refresh: SQLFragment = """
-            UPDATE verification_requests SET email = \(snapshot.email), username = \(snapshot.username), full_name = \(name.isEmpty ? nil : name)
+            UPDATE verification_requests SET email = \(snapshot.email), username = \(snapshot.username), full_name = \(fullName),
+                status = CASE WHEN \(stale) THEN 'superseded' ELSE status END
             WHERE application_id = \(snapshot.applicationId) AND user_id = \(snapshot.id)
-                AND (email, username, full_name) IS DISTINCT FROM (\(snapshot.email), \(snapshot.username), \(name.isEmpty ? nil : name))
+                AND (\(stale) OR (email, username, full_name) IS DISTINCT FROM (\(snapshot.email), \(snapshot.username), \(fullName)))
             """
         try await connection.query(refresh.query(), logger: logger)
-        // A code sent to an address the user no longer has must not work any more (say, a
-        // reset code in a mailbox the user just moved away from).
-        let stale: SQLFragment = """
-            UPDATE verification_requests SET status = 'superseded'
-            WHERE application_id = \(snapshot.applicationId) AND user_id = \(snapshot.id) AND status = 'active'
-                AND ((type_code IN ('REGR', 'RPWR') AND lower(destination) IS DISTINCT FROM lower(\(snapshot.email)))
-                    OR (type_code = 'PHON' AND destination IS DISTINCT FROM \(snapshot.phone)))
-            """
-        try await connection.query(stale.query(), logger: logger)
     }
 
     /// Erases the user and their requests, in the caller's (inbox) transaction.

@@ -10,6 +10,19 @@ public enum VerificationCodes {
     public static let issuePath = "/internal/v1/verification-requests"
     public static let checkPath = "/internal/v1/verification-requests/check"
 
+    /// The longest link token accepted (a real one has 80 characters).
+    public static let maxTokenLength = 200
+
+    /// Whether `code` is shaped like a code: 6 ASCII digits.
+    public static func isCode(_ code: String) -> Bool {
+        code.utf8.count == 6 && code.utf8.allSatisfy { (48...57).contains($0) }
+    }
+
+    /// The one answer to every refused code — wrong, expired, used, locked, superseded, or
+    /// for an unknown email — in verification and in the users flows alike.
+    public static let invalidCode = Problem(
+        status: 422, code: "invalid_code", title: "Invalid code", detail: "The code is wrong, expired or already used; ask for a new one.")
+
     /// The kinds of verification (seed 001 names the first two).
     public enum Kind: String, Codable, Sendable, CaseIterable {
         /// Email verification at registration.

@@ -130,7 +130,7 @@ extension Setting {
         summary: "Lifetime of a phone verification code (`PHON`), in minutes.")
     public static let resendCooldownSeconds = Setting(
         "verification.resendCooldownSeconds", default: "60", services: [.verification],
-        summary: "A user's new code of a type to the same address waits this long after the previous one (429 with Retry-After).")
+        summary: "A new code of a type to the same address waits this long after the previous one, whoever asks (429 with Retry-After); administrators' resends are exempt.")
     public static let verificationLinkURL = Setting(
         "verification.linkUrl", services: [.verification],
         summary: "Page of your front end that confirms a link (`<url>?type=REGR&token=...`, then `POST /api/v1/auth/email/verify`); unset sends codes only.")

@@ -47,7 +47,11 @@ public struct DatabaseURL: Sendable, CustomStringConvertible {
     }
 
     /// A PostgresNIO client configuration whose sessions use `schema` as their search path.
-    public func clientConfiguration(schema: String, applicationName: String, poolSize: Int) -> PostgresClient.Configuration {
+    /// `readOnly` makes every transaction of the pool read-only (`default_transaction_read_only`),
+    /// for a read replica's pool: a write sent there by mistake fails instead of half-working.
+    public func clientConfiguration(schema: String, applicationName: String, poolSize: Int, readOnly: Bool = false)
+        -> PostgresClient.Configuration
+    {
         let tls: PostgresClient.Configuration.TLS
         switch self.sslMode {
         case "require": tls = .require(.makeClientConfiguration())
@@ -64,6 +68,7 @@ public struct DatabaseURL: Sendable, CustomStringConvertible {
             ("search_path", schema),
             ("timezone", "UTC"),
         ]
+        if readOnly { configuration.options.additionalStartupParameters.append(("default_transaction_read_only", "on")) }
         return configuration
     }
 }

@@ -11,6 +11,13 @@ public protocol JobHandler: Sendable {
     func run(_ job: Job, context: JobContext) async throws -> JSONValue?
 }
 
+extension JobHandler {
+    /// The result of a job that had nothing (more) to do, and why: `{"outcome":"skipped","reason":…}`.
+    public static func skipped(_ reason: String) -> JSONValue {
+        ["outcome": "skipped", "reason": .string(reason)]
+    }
+}
+
 /// What a running job can do besides its work: report progress (which also renews its lease).
 public struct JobContext: Sendable {
     public let queue: JobQueue

@@ -44,10 +44,11 @@ public final class ServiceRuntime: Sendable {
                 schema: configuration.schema, applicationName: service.productName, poolSize: configuration.databasePoolSize),
             backgroundLogger: logger)
         if let replica = configuration.readDatabase {
-            var read = replica.clientConfiguration(
-                schema: configuration.schema, applicationName: service.productName + "-read", poolSize: configuration.databasePoolSize)
-            read.options.additionalStartupParameters.append(("default_transaction_read_only", "on"))
-            self.readPostgres = PostgresClient(configuration: read, backgroundLogger: logger)
+            self.readPostgres = PostgresClient(
+                configuration: replica.clientConfiguration(
+                    schema: configuration.schema, applicationName: service.productName + "-read", poolSize: configuration.databasePoolSize,
+                    readOnly: true),
+                backgroundLogger: logger)
         } else {
             self.readPostgres = self.postgres
         }
