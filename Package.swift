@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "roster-audience", targets: ["RosterAudience"]),
         .executable(name: "roster-verification", targets: ["RosterVerification"]),
         .executable(name: "roster-notification", targets: ["RosterNotification"]),
+        .executable(name: "roster-point-read-reference", targets: ["PointReadReference"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
@@ -57,6 +58,7 @@ let package = Package(
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Configuration", package: "swift-configuration"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "_NIOFileSystem", package: "swift-nio"),
                 .product(name: "MultipartKit", package: "multipart-kit"),
             ],
@@ -119,6 +121,17 @@ let package = Package(
             ],
             path: "Services/Notification",
             resources: [.copy("Resources")]
+        ),
+        // Benchmarks/point-read.sh's yardstick: a minimal point-read service (never deployed).
+        .executableTarget(
+            name: "PointReadReference",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/PointReadReference"
         ),
         // Test harness: a throwaway database per test, the real service binaries as processes.
         .target(

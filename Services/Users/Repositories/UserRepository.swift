@@ -9,11 +9,13 @@ struct UserRepository: Sendable {
     let client: PostgresClient
     let outbox: Outbox
 
-    static let columns: SQLFragment = """
+    /// The columns `user(from:)` decodes, in its order (also the prepared `UserByID`).
+    static let columnList = """
         id, application_id, email, phone, username, first_name, last_name, profile_image, language, timezone, country, city, \
         department, sex, to_char(birth_date, 'YYYY-MM-DD'), type, status, ban_reason, email_verified, phone_verified, \
         password_hash IS NOT NULL, login_token_hash IS NOT NULL, last_login_at, last_activity_at, version, created_at, updated_at
         """
+    static let columns = SQLFragment(stringLiteral: columnList)
 
     /// The fields a lookup by field may use (`GET /users/by`).
     enum LookupField: String, CaseIterable {
@@ -68,8 +70,7 @@ struct UserRepository: Sendable {
     }
 
     func find(_ id: EntityID, applicationID: EntityID, logger: Logger) async throws -> User? {
-        let select: SQLFragment = "SELECT \(Self.columns) FROM users WHERE application_id = \(applicationID) AND id = \(id)"
-        return try await Self.decode(self.client.query(select.query(), logger: logger)).first
+        try await self.client.execute(UserByID(applicationID: applicationID, id: id), logger: logger).first(where: { _ in true })
     }
 
     /// The first user (oldest) whose field equals `value` (case-insensitively for text fields).
@@ -144,8 +145,7 @@ struct UserRepository: Sendable {
 
     /// `find` inside the caller's transaction.
     func find(_ id: EntityID, applicationID: EntityID, on connection: PostgresConnection, logger: Logger) async throws -> User? {
-        let select: SQLFragment = "SELECT \(Self.columns) FROM users WHERE application_id = \(applicationID) AND id = \(id)"
-        return try await Self.decode(connection.query(select.query(), logger: logger)).first
+        try await connection.execute(UserByID(applicationID: applicationID, id: id), logger: logger).first(where: { _ in true })
     }
 
     /// Deletes the user and emits `user.deleted`; `false` when there was no such user.
