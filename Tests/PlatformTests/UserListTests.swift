@@ -295,6 +295,13 @@ import Testing
                 SELECT gen_random_uuid(), '\(app)', 'bulk' || g || '@example.io', 'lead', now() - make_interval(days => 10, secs => g), now()
                 FROM generate_series(1, 11000) g
                 """)
+            // Values CSV must quote, guard as a formula, or both.
+            try platform.database.sql(
+                """
+                INSERT INTO users.users (id, application_id, email, first_name, last_name, type, created_at, updated_at) VALUES
+                    (gen_random_uuid(), '\(app)', 'quoted@example.io', '=1+2', 'Smith, "Jr"', 'user', now(), now()),
+                    (gen_random_uuid(), '\(app)', 'guarded@example.io', '-3,4', 'Plain', 'user', now(), now())
+                """)
             let users = platform.url(.users) + "/api/v1/users/export"
             let total = try platform.database.count("SELECT count(*) FROM users.users WHERE application_id = '\(app)'")
             let expected = try platform.database.sql(
@@ -308,6 +315,10 @@ import Testing
             #expect(lines.dropFirst().map { String($0.prefix(36)) } == expected, "every user once, in creation order")
             // A phone starts with +: a spreadsheet would run it as a formula, so it gets a leading '.
             #expect(lines.contains { $0.contains(",'+15550000") } && !lines.contains { $0.contains(",+1555") })
+            #expect(lines.contains { $0.contains(",quoted@example.io,,,'=1+2,\"Smith, \"\"Jr\"\"\",user,active,") })
+            #expect(lines.contains { $0.contains(",guarded@example.io,,,\"'-3,4\",Plain,user,active,") })
+            let plain = try await platform.request(.GET, "\(users)?fields=email,emailVerified,birthDate,lastLoginAt&q=quoted")
+            #expect(plain.text == "email,emailVerified,birthDate,lastLoginAt\r\nquoted@example.io,false,,\r\n", "\(plain.text)")
 
             let json = try await platform.request(.GET, "\(users)?format=json&fields=id,email,emailVerified,lastActivityAt")
             let array = try #require(try JSONSerialization.jsonObject(with: json.body) as? [[String: Any]])

@@ -41,6 +41,11 @@ struct UserExport: Sendable {
         "createdAt": timestamp("created_at"),
         "updatedAt": timestamp("updated_at"),
     ]
+    /// Fields whose values never need CSV quotes or a formula guard (ids, fixed words,
+    /// booleans, dates and timestamps): written as they are, without `csv_field`.
+    static let plainFields: Set<String> = [
+        "id", "type", "status", "emailVerified", "phoneVerified", "birthDate", "lastLoginAt", "lastActivityAt", "createdAt", "updatedAt",
+    ]
     static let defaultFields = ["id", "email", "phone", "username", "firstName", "lastName", "type", "status", "createdAt"]
     static let batchSize = 5_000
 
@@ -65,13 +70,17 @@ struct UserExport: Sendable {
         return (format, names)
     }
 
-    /// One output line per user, made by PostgreSQL: `csv_field(...)` joined by commas, or a
-    /// `json_build_object(...)` (booleans stay booleans, missing values are null).
+    /// One output line per user, made by PostgreSQL: fields joined by commas (through
+    /// `csv_field` unless plain), or a `json_build_object(...)` (booleans stay booleans,
+    /// missing values are null).
     var lineSQL: SQLFragment {
         let chosen = self.names.map { name in (name, Self.fields.first { $0.key == name }!.value) }
         switch self.format {
         case .csv:
-            return SQLFragment(stringLiteral: chosen.map { "csv_field((\($0.1))::text)" }.joined(separator: " || ',' || "))
+            let cells = chosen.map { name, sql in
+                Self.plainFields.contains(name) ? "coalesce((\(sql))::text, '')" : "csv_field((\(sql))::text)"
+            }
+            return SQLFragment(stringLiteral: cells.joined(separator: " || ',' || "))
         case .json, .ndjson:
             let pairs = chosen.map { name, sql in "'\(name)', \(sql)" }
             return SQLFragment(stringLiteral: "json_build_object(\(pairs.joined(separator: ", ")))::text")
@@ -96,21 +105,27 @@ struct UserExport: Sendable {
         while true {
             let keyset: [SQLFragment] = after.map { ["(created_at, id) > (\($0.0)::timestamptz, \($0.1))"] } ?? []
             let select: SQLFragment = """
-                SELECT created_at::text, id, \(self.lineSQL) FROM users WHERE \(SQLFragment.all(self.conditions + keyset))
+                SELECT \(self.lineSQL), created_at::text, id FROM users WHERE \(SQLFragment.all(self.conditions + keyset))
                 ORDER BY users.created_at, users.id LIMIT \(Self.batchSize)
                 """
             var chunk = ByteBuffer()
             var count = 0
-            for try await (created, id, line) in try await self.client.query(select.query(), logger: logger).decode((String, EntityID, String).self) {
-                if !first { chunk.writeString(separator) }
-                chunk.writeString(line)
-                chunk.writeString(terminator)
-                after = (created, id)
-                first = false
+            var last: PostgresRow?
+            for try await row in try await self.client.query(select.query(), logger: logger) {
+                // The line's bytes go out as PostgreSQL sent them (text is UTF-8 on the wire),
+                // without becoming a String; only the batch's last row is decoded, for the keyset.
+                last = row
                 count += 1
+                var cells = row.makeIterator()
+                guard var line = cells.next()?.bytes else { continue }
+                if !first { chunk.writeString(separator) }
+                chunk.writeBuffer(&line)
+                chunk.writeString(terminator)
+                first = false
             }
             if chunk.readableBytes > 0 { try await writer.write(chunk) }
             if count < Self.batchSize { break }
+            if let (_, created, id) = try last?.decode((String, String, EntityID).self) { after = (created, id) }
         }
         if self.format == .json { try await writer.write(ByteBuffer(string: "]")) }
     }
