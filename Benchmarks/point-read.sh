@@ -71,7 +71,8 @@ trap 'kill "$REFERENCE_PID" 2>/dev/null; cleanup' EXIT
 wait_ready "http://127.0.0.1:$REFERENCE_PORT/api/v1/users/$(sed -n 2p "$WORK/point-read.lua" | tr -d '",')" 30 \
     || die "the reference service did not answer (see $WORK/reference.log)"
 scenario "reference: minimal Hummingbird + PostgresNIO read" "http://127.0.0.1:$REFERENCE_PORT" "$WORK/point-read.lua"
-kill "$REFERENCE_PID"
+kill "$REFERENCE_PID" 2>/dev/null || true
+wait "$REFERENCE_PID" 2>/dev/null || true
 
 say "pgbench -S"
 export PGPASSWORD="$PG_PASSWORD"

@@ -35,11 +35,10 @@ struct PointReadReference {
             }
             throw HTTPError(.notFound)
         }
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: Int(setting("PORT"))!)))
-        try await withThrowingDiscardingTaskGroup { group in
-            group.addTask { await client.run() }
-            group.addTask { try await app.runService() }
-        }
+        // The client runs as one of the application's services: SIGTERM stops both.
+        let app = Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: Int(setting("PORT"))!)), services: [client])
+        try await app.runService()
     }
 }
 

@@ -16,6 +16,24 @@ import Testing
         ]
     }
 
+    /// PostgresNIO remembers a failed preparation of `UserByID` for the life of the connection;
+    /// reads then take the unprepared query there instead of failing until a restart.
+    @Test func readsSurviveAFailedPreparation() async throws {
+        try await withPlatform([.users]) { platform in
+            let users = platform.url(.users) + "/api/v1/users"
+            let created = try await platform.request(.POST, users, json: ["email": "prepared@example.io"])
+            let id = try #require(created.json["id"] as? String)
+            // The first preparation on a connection fails: a column it reads is gone for a while.
+            try platform.database.sql("ALTER TABLE users.users RENAME COLUMN ban_reason TO ban_reason_gone")
+            for _ in 0..<10 { #expect(try await platform.request(.GET, "\(users)/\(id)").status >= 500) }
+            try platform.database.sql("ALTER TABLE users.users RENAME COLUMN ban_reason_gone TO ban_reason")
+            for _ in 0..<10 {
+                let read = try await platform.request(.GET, "\(users)/\(id)")
+                #expect(read.status == 200 && read.json["email"] as? String == "prepared@example.io", "\(read.text)")
+            }
+        }
+    }
+
     @Test func badInputIsA4xxProblemAndWritesNothing() async throws {
         try await withPlatform([.users]) { platform in
             let users = platform.url(.users) + "/api/v1/users"

@@ -70,7 +70,13 @@ struct UserRepository: Sendable {
     }
 
     func find(_ id: EntityID, applicationID: EntityID, logger: Logger) async throws -> User? {
-        try await self.client.execute(UserByID(applicationID: applicationID, id: id), logger: logger).first(where: { _ in true })
+        do {
+            return try await self.client.execute(UserByID(applicationID: applicationID, id: id), logger: logger).first(where: { _ in true })
+        } catch {
+            // PostgresNIO keeps a failed preparation for the life of the connection (say, one
+            // that timed out behind a migration's lock); the composed query still works there.
+            return try await Self.decode(self.client.query(try UserByID.query(id, applicationID: applicationID), logger: logger)).first
+        }
     }
 
     /// The first user (oldest) whose field equals `value` (case-insensitively for text fields).
@@ -144,8 +150,10 @@ struct UserRepository: Sendable {
     }
 
     /// `find` inside the caller's transaction.
+    /// In a transaction the query is not prepared: a preparation that failed there (in an
+    /// aborted transaction, say) would be remembered for the connection's life.
     func find(_ id: EntityID, applicationID: EntityID, on connection: PostgresConnection, logger: Logger) async throws -> User? {
-        try await connection.execute(UserByID(applicationID: applicationID, id: id), logger: logger).first(where: { _ in true })
+        try await Self.decode(connection.query(try UserByID.query(id, applicationID: applicationID), logger: logger)).first
     }
 
     /// Deletes the user and emits `user.deleted`; `false` when there was no such user.

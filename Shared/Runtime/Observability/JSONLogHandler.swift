@@ -46,7 +46,12 @@ public struct JSONLogHandler: LogHandler {
         Self.output.write(line)
     }
 
-    private static let output = LineWriter()
+    static let output = BackgroundLineWriter()
+
+    /// Waits until every line logged so far is on standard output (before the process exits).
+    public static func flush() {
+        self.output.flush()
+    }
 
     private static func jsonValue(_ value: Logger.MetadataValue) -> Any {
         switch value {
@@ -58,13 +63,67 @@ public struct JSONLogHandler: LogHandler {
     }
 }
 
-/// Serialises whole lines onto standard output so concurrent log calls never interleave.
-private final class LineWriter: @unchecked Sendable {
-    private let lock = NSLock()
+/// Hands whole lines to a thread of its own that writes them to standard output, so a log
+/// call never waits on the pipe: tasks run on NIO's event loops, and a write blocked there (a
+/// slow log collector) would stall every socket of the loop, database connections included.
+///
+/// Holds at most `capacity` bytes; past that, lines are dropped and counted, and the count is
+/// written as a line of its own once there is room. `flush()` waits until all is written.
+/// Its thread lives as long as the process (one writer per process).
+final class BackgroundLineWriter: @unchecked Sendable {
+    private let condition = NSCondition()
+    // Guarded by `condition`.
+    private var pending = Data()
+    private var dropped = 0
+    private var writing = false
+    let capacity: Int
 
-    func write(_ data: Data) {
-        self.lock.withLock {
-            FileHandle.standardOutput.write(data)
+    init(capacity: Int = 8 << 20, output: @escaping @Sendable (Data) -> Void = { FileHandle.standardOutput.write($0) }) {
+        self.capacity = capacity
+        let thread = Thread { [self] in self.run(output) }
+        thread.name = "log-writer"
+        thread.start()
+    }
+
+    /// Queues `line` (a whole line, newline included); drops it when `capacity` is reached.
+    func write(_ line: Data) {
+        self.condition.withLock {
+            if self.pending.count + line.count > self.capacity {
+                self.dropped += 1
+            } else {
+                self.pending.append(line)
+            }
+            self.condition.broadcast()
+        }
+    }
+
+    /// Returns once every line queued so far is written.
+    func flush() {
+        self.condition.withLock {
+            while !self.pending.isEmpty || self.dropped > 0 || self.writing { self.condition.wait() }
+        }
+    }
+
+    private func run(_ output: (Data) -> Void) {
+        while true {
+            var batch = Data()
+            let lost: Int = self.condition.withLock {
+                while self.pending.isEmpty && self.dropped == 0 { self.condition.wait() }
+                swap(&batch, &self.pending)
+                defer { self.dropped = 0 }
+                self.writing = true
+                return self.dropped
+            }
+            if lost > 0 {
+                let now = Date().formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+                batch.append(Data(#"{"dropped":\#(lost),"level":"warning","msg":"log lines dropped: standard output was not keeping up","ts":"\#(now)"}"#.utf8))
+                batch.append(0x0A)
+            }
+            output(batch)
+            self.condition.withLock {
+                self.writing = false
+                self.condition.broadcast()
+            }
         }
     }
 }

@@ -78,6 +78,7 @@ public final class ServiceRuntime: Sendable {
         do {
             runtime = try await ServiceRuntime(service: service, settings: settings)
         } catch {
+            JSONLogHandler.flush()
             FileHandle.standardError.write(Data("\(service.productName): \(error)\n".utf8))
             exit(2)
         }
@@ -87,13 +88,16 @@ public final class ServiceRuntime: Sendable {
         } catch let error as ConfigurationError {
             runtime.logger.critical("cannot start", metadata: ["reason": "\(error.description)"])
             try? await runtime.http.shutdown()
+            JSONLogHandler.flush()
             exit(2)
         } catch {
             runtime.logger.critical("stopped with an error", metadata: ["error": "\(String(reflecting: error))"])
             try? await runtime.http.shutdown()
+            JSONLogHandler.flush()
             exit(1)
         }
         try? await runtime.http.shutdown()
+        JSONLogHandler.flush()
     }
 
     /// The HTTP client of internal calls: a refused connection fails at once (the caller's
