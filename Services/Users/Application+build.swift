@@ -60,8 +60,8 @@ func buildPlan(_ runtime: ServiceRuntime) async throws -> ServicePlan {
     let presence = PresenceRepository(client: postgres, onlineSeconds: configuration.presenceOnlineSeconds)
     // A bulk change by filter selects from the primary: a replica's lag must not leave users out.
     BulkUserController(
-        bulk: BulkUserRepository(client: postgres, outbox: outbox), listing: UserListing(client: postgres, audience: audience), idempotent: IdempotentWork(client: postgres),
-        audience: audience
+        bulk: BulkUserRepository(client: postgres, outbox: outbox), listing: UserListing(client: postgres, audience: audience),
+        idempotent: IdempotentWork(client: postgres), audience: audience
     ).register(on: api.group("users"))
     AgentController(listing: listing, presence: presence).register(on: api.group("agents"))
     PresenceController(presence: presence, users: users).register(presence: api.group("presence"), users: api.group("users"))

@@ -61,8 +61,10 @@ import Testing
             #expect(try platform.database.sql("SELECT DISTINCT length(secret_hash) FROM users.api_keys") == "32")
             #expect(try platform.database.count("SELECT count(*) FROM audience.user_projection WHERE user_id = '\(id)'") == 1)
 
-            // No log line of any service holds one either.
+            // No log line of any service holds one either (stopped first: a service writes its
+            // lines from a thread of its own and flushes them as it exits).
             for (service, sign) in [(ServiceName.users, "/api/v1/auth/login"), (.audience, "/internal/v1/events")] {
+                try await platform.process(service).stop()
                 let log = platform.process(service).log()
                 #expect(log.contains(sign), "the log is real")
                 for secret in secrets { #expect(!log.contains(secret), "\(service)'s log holds a secret") }

@@ -78,7 +78,7 @@ struct VerificationRequestRepository: Sendable {
         let issued = try await self.client.withTransaction(logger: logger) { connection in
             try await self.issue([draft], applicationID: applicationID, cooldown: cooldown, on: connection, logger: logger)
         }
-        guard let first = issued.first else { throw JobQueueError.notStored }
+        guard let first = issued.first else { throw Problem.internalError() }
         return first
     }
 
