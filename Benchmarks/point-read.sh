@@ -67,7 +67,7 @@ REFERENCE_PORT="$(free_port)"
 PGHOST=127.0.0.1 PGPORT="$PG_PORT" PGUSER=postgres PGPASSWORD="$PG_PASSWORD" PGDATABASE=bench APPLICATION_ID="$APP" \
     PORT="$REFERENCE_PORT" "$BIN/roster-point-read-reference" >"$WORK/reference.log" 2>&1 &
 REFERENCE_PID=$!
-trap 'kill "$REFERENCE_PID" 2>/dev/null; cleanup' EXIT
+trap 'kill "$REFERENCE_PID" 2>/dev/null || true; cleanup' EXIT
 wait_ready "http://127.0.0.1:$REFERENCE_PORT/api/v1/users/$(sed -n 2p "$WORK/point-read.lua" | tr -d '",')" 30 \
     || die "the reference service did not answer (see $WORK/reference.log)"
 scenario "reference: minimal Hummingbird + PostgresNIO read" "http://127.0.0.1:$REFERENCE_PORT" "$WORK/point-read.lua"

@@ -43,6 +43,33 @@ import Testing
         }
     }
 
+    /// A replica whose database is gone still stops on SIGTERM: its workers keep retrying, the
+    /// drain runs out and the rest is cancelled — cleanly, its last log lines written (the
+    /// wake-up hub used to crash finishing its waiters under its own lock).
+    @Test func aServiceWhoseDatabaseIsGoneStillStops() async throws {
+        try await withPlatform([.users]) { platform in
+            var environment = platform.process(.users).environment
+            let port = try Shell.freePort()
+            environment["ROSTER_HTTP_PORT"] = "\(port)"
+            environment["ROSTER_BOOTSTRAP_API_KEY"] = nil
+            environment["ROSTER_SERVICE_DRAIN_SECONDS"] = "2"
+            let replica = ServiceProcess(
+                service: .users, port: port, logFile: platform.directory.appendingPathComponent("users-orphan.log"), environment: environment)
+            try replica.start()
+            try await replica.waitUntilReady(http: platform.http)
+            let role = platform.database.role(.users)
+            try platform.database.sql(
+                "ALTER ROLE \(role) NOLOGIN; SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = '\(role)'")
+            defer { try? platform.database.sql("ALTER ROLE \(role) LOGIN") }
+            try await Task.sleep(for: .seconds(1))
+            replica.terminate()
+            let status = try await replica.waitForExit(timeout: .seconds(20))
+            #expect(!replica.log().contains("Fatal error"), "\(replica.log().suffix(1500))")
+            #expect(replica.log().contains("stopped"), "its last lines are written: \(replica.log().suffix(800))")
+            #expect(status == 0 || status == 1, "exit status \(status)")
+        }
+    }
+
     /// A replica that cannot listen (its port is taken) stops with an error instead of living
     /// on with its workers spinning.
     @Test func aServiceThatCannotListenExits() async throws {

@@ -62,10 +62,12 @@ public final class NotificationHub: Service {
             await group.next()
             group.cancelAll()
         }
-        self.waiters.withLock { waiters in
-            for continuations in waiters.values { for continuation in continuations.values { continuation.finish() } }
-            waiters.removeAll()
+        // Finished outside the lock: a stream's termination handler takes the lock itself.
+        let remaining = self.waiters.withLock { waiters in
+            defer { waiters.removeAll() }
+            return waiters.values.flatMap(\.values)
         }
+        for continuation in remaining { continuation.finish() }
     }
 
     private func tick() async {
