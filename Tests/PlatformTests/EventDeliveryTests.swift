@@ -151,6 +151,9 @@ import Testing
             mismatched.applicationId = EntityID.generate()
             let good = try event(.userUpdated, version: 11, firstName: "Eleven")
             #expect(try await send([mismatched, good]).accepted == [good.id], "one bad event does not spoil its batch")
+            #expect(
+                try platform.database.count("SELECT count(*) FROM audience.inbox_events WHERE event_id = '\(mismatched.id)'") == 0,
+                "the refused event leaves no inbox row, so its retry is taken")
             #expect(try platform.database.sql("SELECT first_name || ':' || version FROM audience.user_projection") == "Eleven:11")
 
             let deletion = EventEnvelope(

@@ -12,11 +12,13 @@ public protocol EventConsumer: Sendable {
 
 /// The consumer side of event delivery (`POST /internal/v1/events`).
 ///
-/// A batch is taken in one transaction (one commit, one WAL flush), each event under its own
-/// savepoint: the inbox row (dedupe by event id), the per-subject version check (stale
-/// versions are skipped) and the consumer's change. An event that fails is rolled back to its
-/// savepoint and left out of the answer, so the producer retries just that one. If the commit
-/// fails, no event is acknowledged. Exactly-once effect on top of at-least-once delivery.
+/// A batch is taken in one transaction (one commit, one WAL flush): for each event the inbox
+/// row (dedupe by event id) and the per-subject version check (stale versions are skipped) in
+/// one statement, then the consumer's change. Nearly every batch applies whole, so it is first
+/// tried without savepoints; if any event fails, the attempt is rolled back and the batch taken
+/// again with each event under its own savepoint, where an event that fails is rolled back to
+/// it and left out of the answer, so the producer retries just that one. If the commit fails,
+/// no event is acknowledged. Exactly-once effect on top of at-least-once delivery.
 public struct EventIngest: Sendable {
     let client: PostgresClient
     let consumer: any EventConsumer
@@ -35,6 +37,19 @@ public struct EventIngest: Sendable {
 
     /// Takes a batch; the result lists every event that is durably done.
     public func receive(_ batch: EventBatch) async -> EventBatchResult {
+        do {
+            return try await self.client.withTransaction(logger: self.logger) { connection in
+                for event in batch.events { try await self.take(event, on: connection) }
+                return EventBatchResult(accepted: batch.events.map(\.id))
+            }
+        } catch {
+            self.logger.debug("event batch not taken whole; taking it event by event", metadata: ["error": "\(String(reflecting: error))"])
+            return await self.receiveEventByEvent(batch)
+        }
+    }
+
+    /// Takes a batch with a savepoint around each event: the events that fail are left out.
+    private func receiveEventByEvent(_ batch: EventBatch) async -> EventBatchResult {
         let logger = self.logger
         do {
             return try await self.client.withTransaction(logger: logger) { connection in
@@ -42,9 +57,8 @@ public struct EventIngest: Sendable {
                 for event in batch.events {
                     try await connection.query("SAVEPOINT event", logger: logger)
                     do {
-                        let disposition = try await self.take(event, on: connection)
+                        try await self.take(event, on: connection)
                         try await connection.query("RELEASE SAVEPOINT event", logger: logger)
-                        logger.debug("event taken", metadata: ["event.id": "\(event.id)", "disposition": "\(disposition.rawValue)"])
                         accepted.append(event.id)
                     } catch {
                         try await connection.query("ROLLBACK TO SAVEPOINT event", logger: logger)
@@ -61,27 +75,41 @@ public struct EventIngest: Sendable {
         }
     }
 
+    /// Records the event in the inbox and applies it if it is new and not stale.
+    @discardableResult
     func take(_ event: EventEnvelope, on connection: PostgresConnection) async throws -> Disposition {
-        let inserted = try await connection.query(
-            """
+        let disposition = try await self.admit(event, on: connection)
+        if disposition == .applied { try await self.consumer.apply(event, on: connection, logger: self.logger) }
+        self.logger.debug("event taken", metadata: ["event.id": "\(event.id)", "disposition": "\(disposition.rawValue)"])
+        return disposition
+    }
+
+    /// The inbox row and, for a versioned event, the subject's version, in one statement: the
+    /// version moves only for an event the inbox had not seen, and only forward.
+    private func admit(_ event: EventEnvelope, on connection: PostgresConnection) async throws -> Disposition {
+        let inbox: SQLFragment = """
             INSERT INTO inbox_events (event_id, source, event_type) VALUES (\(event.id), \(event.source), \(event.type.rawValue))
             ON CONFLICT (event_id) DO NOTHING RETURNING event_id
-            """, logger: self.logger
-        ).collect()
-        guard !inserted.isEmpty else { return .duplicate }
+            """
+        let (new, current): (Bool, Bool)
         if let version = event.version {
-            let newer = try await connection.query(
+            let admit: SQLFragment = "WITH inbox AS (" + inbox + """
+                ), versions AS (
+                    INSERT INTO inbox_versions (source, subject_id, version)
+                    SELECT \(event.source), \(event.subjectId), \(version) WHERE EXISTS (SELECT 1 FROM inbox)
+                    ON CONFLICT (source, subject_id) DO UPDATE SET version = EXCLUDED.version
+                    WHERE inbox_versions.version < EXCLUDED.version
+                    RETURNING version)
+                SELECT EXISTS (SELECT 1 FROM inbox), EXISTS (SELECT 1 FROM versions)
                 """
-                INSERT INTO inbox_versions (source, subject_id, version) VALUES (\(event.source), \(event.subjectId), \(version))
-                ON CONFLICT (source, subject_id) DO UPDATE SET version = EXCLUDED.version
-                WHERE inbox_versions.version < EXCLUDED.version
-                RETURNING version
-                """, logger: self.logger
-            ).collect()
-            guard !newer.isEmpty else { return .stale }
+            (new, current) = try await connection.query(admit.query(), logger: self.logger).decode((Bool, Bool).self)
+                .first(where: { _ in true }) ?? (false, false)
+        } else {
+            new = try await !connection.query(inbox.query(), logger: self.logger).collect().isEmpty
+            current = true
         }
-        guard self.consumer.eventTypes.contains(event.type) else { return .skipped }
-        try await self.consumer.apply(event, on: connection, logger: self.logger)
-        return .applied
+        guard new else { return .duplicate }
+        guard current else { return .stale }
+        return self.consumer.eventTypes.contains(event.type) ? .applied : .skipped
     }
 }
