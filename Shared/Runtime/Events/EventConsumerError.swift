@@ -1,6 +1,6 @@
 import RosterProtocol
 
-/// Why a consumer refused an event: it is rolled back to its savepoint and never applied.
+/// Why a consumer refused an event: it is rolled back and left out of the batch's answer, never applied.
 public enum EventConsumerError: Error {
     /// The payload contradicts its envelope (another subject or application).
     case inconsistent(EntityID)

@@ -6,7 +6,9 @@ import RosterProtocol
 public protocol EventConsumer: Sendable {
     /// The event types it applies; others are acknowledged and skipped.
     var eventTypes: Set<EventType> { get }
-    /// Applies one new, in-order event inside the inbox transaction.
+    /// Applies one new, in-order event inside the inbox transaction. The transaction may be
+    /// rolled back and the event applied again (see `EventIngest`), so every change goes through
+    /// `connection`, and a database error is rethrown, never caught and carried on from.
     func apply(_ event: EventEnvelope, on connection: PostgresConnection, logger: Logger) async throws
 }
 
@@ -38,13 +40,20 @@ public struct EventIngest: Sendable {
     /// Takes a batch; the result lists every event that is durably done.
     public func receive(_ batch: EventBatch) async -> EventBatchResult {
         do {
-            return try await self.client.withTransaction(logger: self.logger) { connection in
-                for event in batch.events { try await self.take(event, on: connection) }
-                return EventBatchResult(accepted: batch.events.map(\.id))
+            let taken = try await self.client.withTransaction(logger: self.logger) { connection in
+                var taken: [(EntityID, Disposition)] = []
+                for event in batch.events { taken.append((event.id, try await self.take(event, on: connection))) }
+                // Fails if a statement failed unseen (PostgreSQL would turn the commit into a rollback).
+                try await connection.query("SELECT 1", logger: self.logger)
+                return taken
             }
-        } catch {
-            self.logger.debug("event batch not taken whole; taking it event by event", metadata: ["error": "\(String(reflecting: error))"])
+            return self.acknowledge(taken)
+        } catch let error as PostgresTransactionError where error.closureError != nil {
+            self.logger.debug(
+                "event batch not taken whole; taking it event by event", metadata: ["error": "\(String(reflecting: error))"])
             return await self.receiveEventByEvent(batch)
+        } catch {
+            return self.notCommitted(error)
         }
     }
 
@@ -52,14 +61,14 @@ public struct EventIngest: Sendable {
     private func receiveEventByEvent(_ batch: EventBatch) async -> EventBatchResult {
         let logger = self.logger
         do {
-            return try await self.client.withTransaction(logger: logger) { connection in
-                var accepted: [EntityID] = []
+            let taken = try await self.client.withTransaction(logger: logger) { connection in
+                var taken: [(EntityID, Disposition)] = []
                 for event in batch.events {
                     try await connection.query("SAVEPOINT event", logger: logger)
                     do {
-                        try await self.take(event, on: connection)
+                        let disposition = try await self.take(event, on: connection)
                         try await connection.query("RELEASE SAVEPOINT event", logger: logger)
-                        accepted.append(event.id)
+                        taken.append((event.id, disposition))
                     } catch {
                         try await connection.query("ROLLBACK TO SAVEPOINT event", logger: logger)
                         logger.error(
@@ -67,20 +76,32 @@ public struct EventIngest: Sendable {
                             metadata: ["event.id": "\(event.id)", "event.type": "\(event.type)", "error": "\(String(reflecting: error))"])
                     }
                 }
-                return EventBatchResult(accepted: accepted)
+                return taken
             }
+            return self.acknowledge(taken)
         } catch {
-            logger.error("event batch not committed; the producer will retry it", metadata: ["error": "\(String(reflecting: error))"])
-            return EventBatchResult(accepted: [])
+            return self.notCommitted(error)
         }
     }
 
+    /// The answer for events taken in a committed transaction.
+    private func acknowledge(_ taken: [(EntityID, Disposition)]) -> EventBatchResult {
+        for (id, disposition) in taken {
+            self.logger.debug("event taken", metadata: ["event.id": "\(id)", "disposition": "\(disposition.rawValue)"])
+        }
+        return EventBatchResult(accepted: taken.map(\.0))
+    }
+
+    /// The answer when the batch's transaction did not commit: nothing is acknowledged.
+    private func notCommitted(_ error: any Error) -> EventBatchResult {
+        self.logger.error("event batch not committed; the producer will retry it", metadata: ["error": "\(String(reflecting: error))"])
+        return EventBatchResult(accepted: [])
+    }
+
     /// Records the event in the inbox and applies it if it is new and not stale.
-    @discardableResult
     func take(_ event: EventEnvelope, on connection: PostgresConnection) async throws -> Disposition {
         let disposition = try await self.admit(event, on: connection)
         if disposition == .applied { try await self.consumer.apply(event, on: connection, logger: self.logger) }
-        self.logger.debug("event taken", metadata: ["event.id": "\(event.id)", "disposition": "\(disposition.rawValue)"])
         return disposition
     }
 
