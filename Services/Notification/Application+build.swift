@@ -15,10 +15,12 @@ func buildPlan(_ runtime: ServiceRuntime) async throws -> ServicePlan {
     let templates = TemplateRepository(client: client)
     let mailbox = MailboxRepository(client: client, keys: keys)
     let webhooks = WebhookRepository(client: client, keys: keys)
+    let webhookPolicy = WebhookAddressPolicy(allowsPrivateNetworks: configuration.webhookPrivateNetworks)
     let deliveries = DeliveryRepository(client: client, jobs: runtime.jobs, keys: keys, maxAttempts: configuration.deliveryAttempts)
     let delivery = DeliveryJob(
         composer: DeliveryComposer(templates: templates, recipients: recipients, broadcasts: broadcasts, keys: keys), mailbox: mailbox,
-        webhooks: webhooks, sender: WebhookSender(http: runtime.http), smtp: try configuration.smtp.map { try SMTPClient(settings: $0) })
+        webhooks: webhooks, sender: WebhookSender(http: runtime.http, policy: webhookPolicy),
+        smtp: try configuration.smtp.map { try SMTPClient(settings: $0) })
 
     let router = runtime.makeRouter()
     let api = router.group("api/v1").add(middleware: runtime.makeAuthentication())
@@ -29,7 +31,7 @@ func buildPlan(_ runtime: ServiceRuntime) async throws -> ServicePlan {
     // The fixed sub-paths come before `notifications/:id`.
     DeliveryController(deliveries: deliveries).register(on: api.group("notifications/deliveries"))
     MailboxController(mailbox: mailbox).register(on: api.group("notifications/mailbox"))
-    WebhookController(webhooks: webhooks).register(on: api.group("notifications/webhook"))
+    WebhookController(webhooks: webhooks, policy: webhookPolicy).register(on: api.group("notifications/webhook"))
     let inbox = InboxController(inbox: InboxRepository(client: client))
     inbox.register(me: api.group("me/notifications"), admin: api.group("notifications"))
     BroadcastController(broadcasts: broadcasts, types: types, pages: pages, idempotent: IdempotentWork(client: client))

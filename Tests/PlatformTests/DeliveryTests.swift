@@ -180,6 +180,14 @@ import Testing
             #expect((code.first?["text"] as? String)?.contains("expires in 15 minutes") == true)
             #expect(try platform.database.count("SELECT count(*) FROM notification.jobs WHERE payload::text LIKE '%918273%'") == 0)
 
+            // A mailbox the server refuses for good (550): dead after one attempt, not retried.
+            var bounce = message
+            (bounce.to, bounce.idempotencyKey) = ("bounce@example.io", "regr-5")
+            let bounced = try await platform.request(.POST, url, json: bounce, headers: service, authorized: false)
+            let bounceID = try #require(bounced.json["id"] as? String, "\(bounced.text)")
+            let refused = try await Self.delivery(bounceID, reaches: "dead", notifications: notifications)
+            #expect(refused["attempts"] as? Int == 1 && (refused["lastError"] as? String)?.contains("550") == true, "\(refused)")
+
             // Nothing was sent twice: one message per Message-ID.
             let messageIDs = smtp.received().compactMap { $0["messageId"] as? String }
             #expect(messageIDs.count == smtp.received().count && Set(messageIDs).count == messageIDs.count)
@@ -198,7 +206,8 @@ import Testing
     @Test func mailboxWebhooksDeadLettersAndRedrive() async throws {
         let receiver = try Sink(.webhook)
         try await receiver.start()
-        try await withPlatform([.users, .audience, .notification], environment: ["ROSTER_NOTIFICATION_DELIVERY_ATTEMPTS": "3"]) { platform in
+        let environment = ["ROSTER_NOTIFICATION_DELIVERY_ATTEMPTS": "3", "ROSTER_NOTIFICATION_WEBHOOK_PRIVATE_NETWORKS": "1"]
+        try await withPlatform([.users, .audience, .notification], environment: environment) { platform in
             let notifications = Notifications(platform: platform)
             let ids = try await Self.users(["Cy"], platform: platform)
             let app = try #require(EntityID(try platform.database.sql("SELECT id FROM users.applications ORDER BY created_at LIMIT 1")))
@@ -288,12 +297,62 @@ import Testing
             #expect(try await notifications.call(.POST, "/notifications/deliveries/\(UUID().uuidString.lowercased())/redrive").isProblem(404))
             #expect(try await notifications.call(.GET, "/notifications/deliveries?status=lost").isProblem(400))
 
+            // A redirect is a failed attempt, never followed.
+            _ = try await notifications.call(.PUT, "/notifications/webhook", json: ["url": "\(base)/redirect"])
+            let redirected = try await notifications.broadcast([
+                "type": "order_shipped", "title": "Moved", "message": "m", "userId": .string(ids[0]), "channels": ["webhook"],
+            ])
+            #expect(redirected["queued"] as? Int == 1)
+            let latest = try await notifications.call(.GET, "/notifications/deliveries?channel=webhook&sort=-createdAt&limit=1")
+            let movedID = try #require((latest.json["data"] as? [[String: Any]])?.first?["id"] as? String)
+            #expect(await eventually(timeout: .seconds(20)) {
+                let state = try? await notifications.call(.GET, "/notifications/deliveries/\(movedID)").json
+                return state?["lastError"] as? String == "the webhook receiver answered 307"
+            })
+            let moved = receiver.received().filter { ($0["headers"] as? [String: String])?["x-roster-delivery"] == movedID }
+            #expect(!moved.isEmpty && moved.allSatisfy { $0["path"] as? String == "/redirect" }, "\(moved)")
+
             // No webhook endpoint: the type's webhook channel queues nothing.
             #expect(try await notifications.call(.DELETE, "/notifications/webhook").status == 204)
             let none = try await notifications.broadcast([
                 "type": "order_shipped", "title": "t", "message": "m", "userId": .string(ids[0]),
             ])
             #expect(none["queued"] as? Int == 0 && none["delivered"] as? Int == 1, "\(none)")
+        }
+        receiver.stop()
+    }
+
+    /// By default a webhook cannot reach loopback, private or link-local addresses: refused when
+    /// the endpoint is set, and a delivery to a host that now resolves to one is dead at once.
+    @Test func webhooksStayOffPrivateNetworks() async throws {
+        let receiver = try Sink(.webhook)
+        try await receiver.start()
+        try await withPlatform([.users, .notification]) { platform in
+            let notifications = Notifications(platform: platform)
+            let ids = try await Self.users(["Di"], platform: platform)
+            for url in [
+                "http://127.0.0.1:\(receiver.port)/ok", "http://localhost/hook", "http://169.254.169.254/latest/meta-data", "http://[::1]/hook",
+                "http://10.1.2.3/hook", "http://192.168.0.7/hook", "http://[fd00::1]/hook", "http://[::ffff:127.0.0.1]/hook", "http://2130706433/hook",
+            ] {
+                let refused = try await notifications.call(.PUT, "/notifications/webhook", json: ["url": .string(url)] as [String: JSONValue])
+                #expect(refused.isProblem(422) && refused.text.contains("private_address"), "\(url): \(refused.text)")
+            }
+            #expect(try platform.database.count("SELECT count(*) FROM notification.webhook_endpoints") == 0)
+            let endpoint = try await notifications.call(.PUT, "/notifications/webhook", json: ["url": "http://203.0.113.9/hook"])
+            #expect(endpoint.status == 201, "\(endpoint.text)")
+
+            // The host's address changed to a loopback one since: no request, dead at once.
+            _ = try platform.database.sql("UPDATE notification.webhook_endpoints SET url = 'http://127.0.0.1:\(receiver.port)/ok'")
+            let hook = try await notifications.call(
+                .POST, "/notification-types", json: ["code": "order_shipped", "name": "Order shipped", "channels": ["webhook"]] as [String: JSONValue])
+            #expect(hook.status == 201, "\(hook.text)")
+            let sent = try await notifications.broadcast(["type": "order_shipped", "title": "t", "message": "m", "userId": .string(ids[0])])
+            #expect(sent["queued"] as? Int == 1, "\(sent)")
+            let listed = try await notifications.call(.GET, "/notifications/deliveries?channel=webhook")
+            let id = try #require((listed.json["data"] as? [[String: Any]])?.first?["id"] as? String, "\(listed.text)")
+            let dead = try await Self.delivery(id, reaches: "dead", notifications: notifications)
+            #expect(dead["attempts"] as? Int == 1 && (dead["lastError"] as? String)?.contains("private") == true, "\(dead)")
+            #expect(receiver.received().isEmpty)
         }
         receiver.stop()
     }

@@ -267,4 +267,31 @@ import Testing
             #expect(try platform.database.count("SELECT count(DISTINCT user_id) FROM notification.notifications") == total)
         }
     }
+
+    /// The process running a fan-out's last attempt dies: once the lease runs out, the job
+    /// fails and so does the broadcast, with a reason, instead of staying `running`.
+    @Test func aBroadcastWhoseLastAttemptDiesIsFailed() async throws {
+        try await withPlatform([.users, .notification]) { platform in
+            let notifications = Notifications(platform: platform)
+            _ = try notifications.seedRecipients(150_000, inAudience: false)
+            let sent = try await notifications.call(.POST, "/broadcasts", json: ["type": "new_campaign", "title": "Last", "message": "Try", "all": true] as [String: JSONValue])
+            let id = try #require(sent.json["id"] as? String)
+            _ = try await eventually(timeout: .seconds(60), every: .milliseconds(20)) {
+                try platform.database.count("SELECT delivered FROM notification.broadcasts WHERE id = '\(id)'") > 0
+            }
+            platform.process(.notification).kill()
+            _ = try await platform.process(.notification).waitForExit()
+            // That was the last attempt, and its lease has run out.
+            _ = try platform.database.sql(
+                """
+                UPDATE notification.jobs SET max_attempts = attempts, lease_expires_at = now() - interval '1 second'
+                WHERE kind = 'notification.broadcast' AND status = 'running'
+                """)
+            try await platform.process(.notification).startAndWait(http: platform.http)
+            let done = try await notifications.finish(id, timeout: .seconds(30))
+            #expect(done["status"] as? String == "failed", "\(done)")
+            #expect(done["error"] as? String == "The fan-out gave up after 1 attempt. The service stopped while running it.", "\(done)")
+            #expect(try platform.database.count("SELECT count(*) FROM notification.jobs WHERE kind = 'notification.broadcast' AND status = 'failed'") == 1)
+        }
+    }
 }

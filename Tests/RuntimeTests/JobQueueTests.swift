@@ -164,7 +164,7 @@ final class ScriptedHandler: JobHandler, @unchecked Sendable {
             #expect(first.id == job.id && first.attempts == 1)
             // The first worker is presumed dead; its lease ran out and another worker claimed the job.
             try database.sql("UPDATE verification.jobs SET lease_expires_at = now() - interval '1 second'")
-            try await queue.requeueAbandoned(logger: self.logger)
+            try await queue.requeueAbandoned(kinds: ["k"], logger: self.logger)
             let second = try #require(try await queue.claim(kinds: ["k"], logger: self.logger))
             #expect(second.attempts == 2)
             #expect(try await queue.renewLease(job.id, attempt: 1, logger: self.logger) == false)
@@ -176,14 +176,55 @@ final class ScriptedHandler: JobHandler, @unchecked Sendable {
         }
     }
 
-    @Test func anAbandonedJobOutOfAttemptsFails() async throws {
+    @Test func anAbandonedJobOutOfAttemptsFailsAndItsHandlerHears() async throws {
         try await self.withQueue { queue, database in
             let job = try await queue.enqueue(kind: "k", applicationID: nil, maxAttempts: 1, logger: self.logger)
-            _ = try await queue.claim(kinds: ["k"], logger: self.logger)
+            let other = try await queue.enqueue(kind: "k", applicationID: nil, maxAttempts: 2, logger: self.logger)
+            // Another worker's kind: its own sweep takes it, with its own handlers.
+            let foreign = try await queue.enqueue(kind: "f", applicationID: nil, maxAttempts: 1, logger: self.logger)
+            for kind in ["k", "k", "f"] { _ = try await queue.claim(kinds: [kind], logger: self.logger) }
             try database.sql("UPDATE verification.jobs SET lease_expires_at = now() - interval '1 second'")
-            try await queue.requeueAbandoned(logger: self.logger)
+            // The hook runs in the sweep's transaction: when it throws, nothing changed.
+            await #expect(throws: (any Error).self) {
+                try await queue.requeueAbandoned(kinds: ["k"], logger: self.logger) { _, _ in throw TestSetupError("the hook failed") }
+            }
+            #expect(try database.count("SELECT count(*) FROM verification.jobs WHERE status = 'running'") == 3)
+            let heard = LockedBox<[EntityID]>([])
+            try await queue.requeueAbandoned(kinds: ["k"], logger: self.logger) { failed, _ in heard.withLock { $0.append(failed.id) } }
             let failed = try await queue.job(job.id, applicationID: nil, logger: self.logger)
             #expect(failed?.status == .failed && failed?.lastError?.contains("stopped") == true)
+            #expect(try await queue.job(other.id, applicationID: nil, logger: self.logger)?.status == .queued)
+            #expect(try await queue.job(foreign.id, applicationID: nil, logger: self.logger)?.status == .running)
+            #expect(heard.withLock { $0 } == [job.id])
+        }
+    }
+
+    @Test func aPermanentErrorFailsAtOnceAndTheHandlerHearsInTheSameTransaction() async throws {
+        try await self.withQueue { queue, database in
+            let job = try await queue.enqueue(kind: "k", applicationID: nil, maxAttempts: 5, logger: self.logger)
+            let heard = LockedBox<[EntityID]>([])
+            // Attempts left and an ordinary error: queued again, the handler hears nothing.
+            let first = try #require(try await queue.claim(kinds: ["k"], logger: self.logger))
+            try await queue.fail(job.id, attempt: first.attempts, error: TestSetupError("flaky"), logger: self.logger) { failed, _ in
+                heard.withLock { $0.append(failed.id) }
+            }
+            #expect(try await queue.job(job.id, applicationID: nil, logger: self.logger)?.status == .queued && heard.withLock { $0.isEmpty })
+            try database.sql("UPDATE verification.jobs SET run_at = now()")
+            let second = try #require(try await queue.claim(kinds: ["k"], logger: self.logger))
+            let refused = PermanentJobError(TestSetupError("refused for good"))
+            await #expect(throws: (any Error).self) {
+                try await queue.fail(job.id, attempt: second.attempts, error: refused, logger: self.logger) { _, _ in throw TestSetupError("the hook failed") }
+            }
+            #expect(try await queue.job(job.id, applicationID: nil, logger: self.logger)?.status == .running)
+            try await queue.fail(job.id, attempt: second.attempts, error: refused, logger: self.logger) { failed, connection in
+                let seen = try await connection.query("SELECT status FROM jobs WHERE id = \(failed.id)", logger: self.logger).decode(String.self)
+                    .first(where: { _ in true })
+                #expect(seen == "failed")
+                heard.withLock { $0.append(failed.id) }
+            }
+            let failed = try await queue.job(job.id, applicationID: nil, logger: self.logger)
+            #expect(failed?.status == .failed && failed?.attempts == 2 && failed?.lastError == "refused for good", "\(String(describing: failed))")
+            #expect(heard.withLock { $0 } == [job.id])
         }
     }
 

@@ -1,5 +1,6 @@
 """A loopback SMTP server for the tests (aiosmtpd): every message it accepts is appended to a
 JSON-lines file with its envelope, subject, Message-ID and decoded text and HTML parts.
+Recipients whose address starts with "bounce" are refused for good (550).
 
 usage: mail_sink.py PORT OUTPUT_FILE [CERT KEY USER PASSWORD]   (runs until killed)
 With a certificate, STARTTLS is required, and AUTH (PLAIN or LOGIN) as USER/PASSWORD after it.
@@ -18,6 +19,12 @@ from aiosmtpd.smtp import AuthResult
 class Sink:
     def __init__(self, path):
         self.path = path
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.startswith("bounce"):
+            return "550 5.1.1 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)

@@ -1,5 +1,6 @@
 """A loopback webhook receiver for the tests: every POST is appended to a JSON-lines file with
-its path, headers and body; paths under /fail answer 500, all others 204.
+its path, headers and body; paths under /fail answer 500, under /redirect 307 to /ok, all
+others 204.
 
 usage: webhook_sink.py PORT OUTPUT_FILE   (runs until killed)
 """
@@ -14,7 +15,11 @@ class Receiver(BaseHTTPRequestHandler):
         record = {"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body.decode("utf-8")}
         with open(self.server.output, "a", encoding="utf-8") as out:
             out.write(json.dumps(record) + "\n")
-        self.send_response(500 if self.path.startswith("/fail") else 204)
+        if self.path.startswith("/redirect"):
+            self.send_response(307)
+            self.send_header("Location", "/ok")
+        else:
+            self.send_response(500 if self.path.startswith("/fail") else 204)
         self.send_header("Content-Length", "0")
         self.end_headers()
 

@@ -19,9 +19,7 @@ struct AttributeIndexJob: JobHandler {
     let client: PostgresClient
 
     func run(_ job: Job, context: JobContext) async throws -> JSONValue? {
-        guard case .object(let payload) = job.payload, let text = payload["definitionId"]?.stringValue, let definitionID = EntityID(text),
-            let applicationID = job.applicationId
-        else { return ["skipped": "malformed payload"] }
+        guard let (definitionID, applicationID) = Self.definition(of: job) else { return ["skipped": "malformed payload"] }
         let logger = context.logger
         return try await self.client.withConnection { connection in
             let lockKey = Self.lockKey
@@ -33,8 +31,7 @@ struct AttributeIndexJob: JobHandler {
                 try await Task.sleep(for: .seconds(1))
             }
             do {
-                let result = try await self.reconcile(
-                    definitionID, applicationID: applicationID, lastAttempt: job.attempts >= job.maxAttempts, on: connection, logger: logger)
+                let result = try await self.reconcile(definitionID, applicationID: applicationID, on: connection, logger: logger)
                 try await connection.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
                 return result
             } catch {
@@ -44,12 +41,31 @@ struct AttributeIndexJob: JobHandler {
         }
     }
 
+    /// Out of attempts, or its worker died on the last one: a definition whose index is still
+    /// `building` shows it `failed` (saving the definition again queues a new build).
+    func gaveUp(_ job: Job, error: (any Error)?, on connection: PostgresConnection, logger: Logger) async throws {
+        guard let (definitionID, applicationID) = Self.definition(of: job) else { return }
+        let update: SQLFragment = """
+            UPDATE attribute_definitions SET index_state = 'failed'
+            WHERE application_id = \(applicationID) AND id = \(definitionID) AND searchable AND index_state = 'building'
+            """
+        try await connection.query(update.query(), logger: logger)
+    }
+
+    /// The definition a job reconciles, from its payload.
+    static func definition(of job: Job) -> (id: EntityID, applicationID: EntityID)? {
+        guard case .object(let payload) = job.payload, let text = payload["definitionId"]?.stringValue, let id = EntityID(text),
+            let applicationID = job.applicationId
+        else { return nil }
+        return (id, applicationID)
+    }
+
     /// The advisory lock every index build of the schema takes (the same in every process).
     static let lockKey: Int64 = 0x5253_5458_4944_5831
 
-    private func reconcile(
-        _ definitionID: EntityID, applicationID: EntityID, lastAttempt: Bool, on connection: PostgresConnection, logger: Logger
-    ) async throws -> JSONValue {
+    private func reconcile(_ definitionID: EntityID, applicationID: EntityID, on connection: PostgresConnection, logger: Logger)
+        async throws -> JSONValue
+    {
         let select: SQLFragment = """
             SELECT \(AttributeDefinitionRepository.columns) FROM attribute_definitions
             WHERE application_id = \(applicationID) AND id = \(definitionID)
@@ -79,13 +95,8 @@ struct AttributeIndexJob: JobHandler {
             // into the DDL, which takes no parameters.
             let method = definition.type == .stringList ? "USING gin (\(column))" : "(application_id, \(column), user_id)"
             let ddl = "CREATE INDEX CONCURRENTLY \(name) ON attribute_values \(method) WHERE definition_id = '\(definitionID)'"
-            do {
-                try await connection.query(PostgresQuery(unsafeSQL: ddl), logger: logger)
-            } catch {
-                // Retried with backoff; `failed` only once no attempt is left.
-                if lastAttempt { try await self.setState("failed", definitionID, applicationID, on: connection, logger: logger) }
-                throw error
-            }
+            // A failure is retried with backoff; `failed` (see `gaveUp`) only once no attempt is left.
+            try await connection.query(PostgresQuery(unsafeSQL: ddl), logger: logger)
         }
         try await self.setState("ready", definitionID, applicationID, on: connection, logger: logger)
         return ["index": .string(name), "state": "ready"]

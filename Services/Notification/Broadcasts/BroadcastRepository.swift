@@ -173,13 +173,21 @@ struct BroadcastRepository: Sendable {
         return nil
     }
 
-    /// Ends a broadcast that cannot go on (its group was deleted, or it ran out of attempts).
+    /// Ends a broadcast that cannot go on (its group was deleted).
     func fail(_ id: EntityID, applicationID: EntityID, reason: String, logger: Logger) async throws {
-        let update: SQLFragment = """
-            UPDATE broadcasts SET status = 'failed', error = \(reason), completed_at = now_ms()
-            WHERE application_id = \(applicationID) AND id = \(id) AND status IN ('queued', 'running')
-            """
-        try await self.client.query(update.query(), logger: logger)
+        try await self.client.query(Self.failing(id, applicationID: applicationID, reason: reason).query(), logger: logger)
+    }
+
+    /// Ends a broadcast in the caller's transaction (its job gave up).
+    func fail(_ id: EntityID, applicationID: EntityID, reason: String, on connection: PostgresConnection, logger: Logger) async throws {
+        try await connection.query(Self.failing(id, applicationID: applicationID, reason: reason).query(), logger: logger)
+    }
+
+    private static func failing(_ id: EntityID, applicationID: EntityID, reason: String) -> SQLFragment {
+        """
+        UPDATE broadcasts SET status = 'failed', error = \(reason), completed_at = now_ms()
+        WHERE application_id = \(applicationID) AND id = \(id) AND status IN ('queued', 'running')
+        """
     }
 
     static func decode(_ rows: PostgresRowSequence) async throws -> [Broadcast] {

@@ -8,6 +8,8 @@ struct NotificationConfiguration: Sendable {
     var deliveryAttempts: Int
     /// Delivery jobs one process runs at once, in their own worker.
     var deliveryConcurrency: Int
+    /// Whether webhooks may reach loopback, private and link-local addresses.
+    var webhookPrivateNetworks: Bool
     /// Seal message variables, dev-mailbox contents and webhook secrets at rest.
     var keys: SealingKeys
     /// The SMTP server, or `nil`: emails then go to the dev mailbox.
@@ -17,6 +19,7 @@ struct NotificationConfiguration: Sendable {
         self.exampleTypes = try reader.int(.notificationExampleTypes, in: 0...1) == 1
         self.deliveryAttempts = try reader.int(.deliveryAttempts, in: 1...100)
         self.deliveryConcurrency = try reader.int(.deliveryConcurrency, in: 1...64)
+        self.webhookPrivateNetworks = try reader.int(.webhookPrivateNetworks, in: 0...1) == 1
         self.keys = try SealingKeys(keyList: reader.string(.encryptionKeys))
         self.smtp = try SMTPSettings(reader: reader)
     }

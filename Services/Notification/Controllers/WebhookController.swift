@@ -6,6 +6,7 @@ import RosterRuntime
 /// signing secret is shown once, when the endpoint is created or its secret rotated.
 struct WebhookController: Sendable {
     let webhooks: WebhookRepository
+    let policy: WebhookAddressPolicy
 
     func register(on group: RouterGroup<RosterRequestContext>) {
         group.get(use: self.get)
@@ -24,8 +25,14 @@ struct WebhookController: Sendable {
     @Sendable func put(_ request: Request, context: RosterRequestContext) async throws -> Response {
         let principal = try context.requireAdmin()
         let input = try await request.decodeJSON(as: WebhookEndpointInput.self, context: context)
+        let url = try input.checkedURL()
+        // A host without an address yet is taken; every delivery checks it again.
+        if let refusal = try? await self.policy.refusal(for: url) {
+            throw Problem.validation(
+                "The webhook endpoint may not be on a private network.", errors: [.init(field: "url", code: "private_address", message: refusal)])
+        }
         let (endpoint, created) = try await self.webhooks.put(
-            url: try input.checkedURL(), rotate: input.rotateSecret ?? false, applicationID: principal.applicationID, logger: context.logger)
+            url: url, rotate: input.rotateSecret ?? false, applicationID: principal.applicationID, logger: context.logger)
         return try JSONResponses.json(endpoint, status: created ? .created : .ok)
     }
 

@@ -4,7 +4,8 @@ import RosterRuntime
 
 /// Delivers one email, SMS or webhook request: a job of the runtime's queue, so it retries
 /// with exponential backoff and jitter, survives restarts, and is dead-lettered (`failed`,
-/// re-drivable) after `notification.deliveryAttempts` attempts. Emails go to the SMTP server,
+/// re-drivable) after `notification.deliveryAttempts` attempts, or at once when the SMTP server
+/// refuses the message for good (a 5xx answer). Emails go to the SMTP server,
 /// or to the dev mailbox when none is configured; text messages go to the dev mailbox.
 struct DeliveryJob: JobHandler {
     static let kind = "notification.deliver"
@@ -27,10 +28,14 @@ struct DeliveryJob: JobHandler {
                 return Self.skipped(reason)
             case .ready(let to, let content):
                 if payload.channel == .email, let smtp = self.smtp {
-                    try await smtp.send(
-                        EmailMessage(
-                            from: smtp.settings.from, to: to, subject: content.subject, text: content.text, html: content.html,
-                            messageID: "\(job.id)@roster"))
+                    let message = EmailMessage(
+                        from: smtp.settings.from, to: to, subject: content.subject, text: content.text, html: content.html,
+                        messageID: "\(job.id)@roster")
+                    do {
+                        try await smtp.send(message)
+                    } catch let error as SMTPError where error.isPermanent {
+                        throw PermanentJobError(error)
+                    }
                     return ["outcome": "sent", "to": .string(to)]
                 }
                 try await self.mailbox.store(

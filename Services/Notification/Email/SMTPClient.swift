@@ -7,7 +7,8 @@ import NIOSSL
 /// Sends one email per connection over SMTP (RFC 5321): EHLO, STARTTLS or implicit TLS, AUTH
 /// PLAIN, MAIL/RCPT/DATA, QUIT. Written on SwiftNIO because no mirrored package speaks SMTP.
 ///
-/// Every reply is checked; anything unexpected throws `SMTPError`, and the delivery queue retries.
+/// Every reply is checked; anything unexpected throws `SMTPError`, and the delivery queue retries
+/// (except after a permanent 5xx answer, see `SMTPError.isPermanent`).
 struct SMTPClient: Sendable {
     let settings: SMTPSettings
     let tls: NIOSSLContext?
@@ -144,6 +145,13 @@ enum SMTPError: Error, CustomStringConvertible {
     case malformedReply(after: String)
     case startTLSUnavailable
     case rejected(step: String, code: Int, reply: String)
+
+    /// A 5xx answer (RFC 5321 §4.2.1: "permanent negative completion", such as 550 for an
+    /// unknown mailbox): sending the same message again would be refused again.
+    var isPermanent: Bool {
+        if case .rejected(_, let code, _) = self { return (500..<600).contains(code) }
+        return false
+    }
 
     var description: String {
         switch self {

@@ -4,12 +4,15 @@ import NIOCore
 import NIOHTTP1
 import RosterRuntime
 
-/// Posts one signed webhook request; anything but a 2xx answer throws, and the delivery queue retries.
+/// Posts one signed webhook request; anything but a 2xx answer throws, and the delivery queue
+/// retries. A URL the address policy refuses fails the delivery at once, without a request.
 struct WebhookSender: Sendable {
     let http: HTTPClient
+    let policy: WebhookAddressPolicy
     let timeout: TimeAmount = .seconds(10)
 
     func post(_ body: Data, to target: WebhookRepository.Target, deliveryID: String) async throws {
+        if let refusal = try await self.policy.refusal(for: target.url) { throw PermanentJobError(WebhookError.refused(refusal)) }
         let timestamp = Int(Date().timeIntervalSince1970)
         var request = HTTPClientRequest(url: target.url)
         request.method = .POST
@@ -26,13 +29,20 @@ struct WebhookSender: Sendable {
     }
 }
 
-/// A webhook receiver refused a delivery.
+/// Why a webhook request was not delivered.
 enum WebhookError: Error, CustomStringConvertible {
+    /// The receiver answered with this status, not a 2xx (a redirect included: none is followed).
     case answered(Int)
+    /// The host has no address (retried: DNS may be back later).
+    case unresolved(String)
+    /// The address policy refuses the URL, and why.
+    case refused(String)
 
     var description: String {
         switch self {
         case .answered(let status): "the webhook receiver answered \(status)"
+        case .unresolved(let host): "\(host) has no address"
+        case .refused(let reason): reason
         }
     }
 }

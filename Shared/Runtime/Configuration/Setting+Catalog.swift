@@ -101,6 +101,9 @@ extension Setting {
     public static let deliveryConcurrency = Setting(
         "notification.deliveryConcurrency", default: "4", services: [.notification],
         summary: "Deliveries one process sends at the same time, apart from the other jobs (a flood of emails never holds up a broadcast's fan-out).")
+    public static let webhookPrivateNetworks = Setting(
+        "notification.webhookPrivateNetworks", default: "0", services: [.notification],
+        summary: "1: webhook URLs may reach loopback, private and link-local addresses (a receiver inside your own network); 0: they are refused, when the endpoint is set and before every delivery, so an application's webhook cannot reach the platform's own services or a cloud metadata address.")
     public static let smtpHost = Setting(
         "smtp.host", services: [.notification],
         summary: "SMTP server for email; unset keeps every email in the dev mailbox (`GET /api/v1/notifications/mailbox`).")
@@ -158,7 +161,7 @@ extension Setting {
         .encryptionKeys, .rulesTimeRefreshSeconds,
         .registrationCodeMinutes, .passwordResetCodeMinutes, .emailChangeCodeMinutes, .phoneCodeMinutes, .resendCooldownSeconds,
         .verificationLinkURL, .verificationDeliveryAttempts,
-        .notificationExampleTypes, .deliveryAttempts, .deliveryConcurrency,
+        .notificationExampleTypes, .deliveryAttempts, .deliveryConcurrency, .webhookPrivateNetworks,
         .smtpHost, .smtpPort, .smtpSecurity, .smtpUsername, .smtpPassword, .smtpCAFile, .smtpFrom,
     ]
 }

@@ -88,18 +88,28 @@ public struct JobQueue: Sendable {
         return try await Self.decode(self.client.query(fragment.query(), logger: logger)).first
     }
 
-    /// Jobs whose lease ran out (their worker died) go back to the queue, or fail when out of attempts.
-    func requeueAbandoned(logger: Logger) async throws {
-        try await self.client.query(
-            """
-            UPDATE jobs SET
-                status = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
-                finished_at = CASE WHEN attempts >= max_attempts THEN now() END,
-                lease_expires_at = NULL, updated_at = now(),
-                last_error = 'the worker stopped while running the job'
-            WHERE status = 'running' AND lease_expires_at < now()
-            """, logger: logger)
+    /// Jobs of `kinds` whose lease ran out (their worker died) go back to the queue, or fail
+    /// when out of attempts; `gaveUp` runs for each job failed, in the same transaction. Only
+    /// the caller's kinds: a service may run several workers, each with its own handlers.
+    func requeueAbandoned(kinds: [String], logger: Logger, gaveUp: GiveUp = { _, _ in }) async throws {
+        try await self.client.withTransaction(logger: logger) { connection in
+            let update: SQLFragment = """
+                UPDATE jobs SET
+                    status = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
+                    finished_at = CASE WHEN attempts >= max_attempts THEN now() END,
+                    lease_expires_at = NULL, updated_at = now(),
+                    last_error = 'the worker stopped while running the job'
+                WHERE status = 'running' AND lease_expires_at < now() AND kind = ANY(\(kinds))
+                RETURNING \(Self.columns)
+                """
+            for job in try await Self.decode(connection.query(update.query(), logger: logger)) where job.status == .failed {
+                try await gaveUp(job, connection)
+            }
+        }
     }
+
+    /// What the worker does in the transaction that fails a job for good (its handler's `gaveUp`).
+    typealias GiveUp = @Sendable (Job, PostgresConnection) async throws -> Void
 
     /// Records progress and renews the lease; `false` when this claim no longer holds the job.
     public func reportProgress(_ id: EntityID, attempt: Int, done: Int64, total: Int64?, logger: Logger) async throws -> Bool {
@@ -125,16 +135,24 @@ public struct JobQueue: Sendable {
             """, logger: logger)
     }
 
-    /// Schedules a retry with backoff, or marks the job failed when it is out of attempts.
-    func fail(_ id: EntityID, attempt: Int, error: String, logger: Logger) async throws {
-        _ = try await self.updateClaimed(
-            id, attempt: attempt,
-            """
-            status = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
-            finished_at = CASE WHEN attempts >= max_attempts THEN now() END,
-            run_at = now() + make_interval(secs => least(300, power(2, least(attempts, 30))) * (0.5 + random() / 2)),
-            last_error = \(String(error.prefix(1000))), lease_expires_at = NULL, updated_at = now()
-            """, logger: logger)
+    /// Schedules a retry with backoff, or marks the job failed when it is out of attempts or
+    /// `error` is a `PermanentJobError`; then `gaveUp` runs in the same transaction.
+    func fail(_ id: EntityID, attempt: Int, error: any Error, logger: Logger, gaveUp: GiveUp = { _, _ in }) async throws {
+        let permanent = error is PermanentJobError
+        try await self.client.withTransaction(logger: logger) { connection in
+            let update: SQLFragment = """
+                UPDATE jobs SET
+                    status = CASE WHEN \(permanent) OR attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
+                    finished_at = CASE WHEN \(permanent) OR attempts >= max_attempts THEN now() END,
+                    run_at = now() + make_interval(secs => least(300, power(2, least(attempts, 30))) * (0.5 + random() / 2)),
+                    last_error = \(String("\(error)".prefix(1000))), lease_expires_at = NULL, updated_at = now()
+                WHERE id = \(id) AND status = 'running' AND attempts = \(attempt)
+                RETURNING \(Self.columns)
+                """
+            for job in try await Self.decode(connection.query(update.query(), logger: logger)) where job.status == .failed {
+                try await gaveUp(job, connection)
+            }
+        }
     }
 
     /// Applies `assignments` only while the job is running under the given claim.

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PostgresNIO
 import RosterProtocol
 import ServiceLifecycle
 
@@ -7,15 +8,36 @@ import ServiceLifecycle
 public protocol JobHandler: Sendable {
     /// The job kind it runs, e.g. `users.import`.
     var kind: String { get }
-    /// Does the work; throwing schedules a retry. Report progress through `context`.
+    /// Does the work; throwing schedules a retry (none for a `PermanentJobError`). Report
+    /// progress through `context`.
     func run(_ job: Job, context: JobContext) async throws -> JSONValue?
+    /// Runs in the transaction that fails the job for good — out of attempts, or a
+    /// `PermanentJobError` — whether its last attempt threw (`error`) or its worker died
+    /// (`error` is `nil`, found once the lease ran out): where state the job keeps outside the
+    /// queue is marked failed, so it cannot stay "running" forever. Throwing rolls that
+    /// transaction back; the job is then failed again once its lease runs out. Default: nothing.
+    func gaveUp(_ job: Job, error: (any Error)?, on connection: PostgresConnection, logger: Logger) async throws
 }
 
 extension JobHandler {
+    public func gaveUp(_ job: Job, error: (any Error)?, on connection: PostgresConnection, logger: Logger) async throws {}
+
     /// The result of a job that had nothing (more) to do, and why: `{"outcome":"skipped","reason":…}`.
     public static func skipped(_ reason: String) -> JSONValue {
         ["outcome": "skipped", "reason": .string(reason)]
     }
+}
+
+/// Thrown by a handler when trying again cannot help (an SMTP server's permanent 5xx answer):
+/// the job fails at once, its remaining attempts unused, and can still be re-driven.
+public struct PermanentJobError: Error, CustomStringConvertible {
+    public let cause: any Error
+
+    public init(_ cause: any Error) {
+        self.cause = cause
+    }
+
+    public var description: String { "\(self.cause)" }
 }
 
 /// What a running job can do besides its work: report progress (which also renews its lease).
@@ -65,7 +87,11 @@ public final class JobWorker: Service {
         let kinds = Array(self.handlers.keys)
         for await _ in self.hub.signals(for: "jobs").cancelOnGracefulShutdown() {
             do {
-                if number == 0 { try await self.queue.requeueAbandoned(logger: self.logger) }
+                if number == 0 {
+                    try await self.queue.requeueAbandoned(kinds: kinds, logger: self.logger) { job, connection in
+                        try await self.handlers[job.kind]?.gaveUp(job, error: nil, on: connection, logger: self.logger)
+                    }
+                }
                 while !Task.isShuttingDownGracefully, let job = try await self.queue.claim(kinds: kinds, logger: self.logger) {
                     await self.execute(job)
                 }
@@ -102,7 +128,9 @@ public final class JobWorker: Service {
         } catch {
             logger.warning("job attempt failed", metadata: ["attempt": "\(job.attempts)", "error": "\(String(reflecting: error))"])
             do {
-                try await self.queue.fail(job.id, attempt: job.attempts, error: "\(error)", logger: logger)
+                try await self.queue.fail(job.id, attempt: job.attempts, error: error, logger: logger) { [logger] failed, connection in
+                    try await handler.gaveUp(failed, error: error, on: connection, logger: logger)
+                }
             } catch {
                 logger.error("could not record the job's failure; its lease will run out", metadata: ["error": "\(error)"])
             }

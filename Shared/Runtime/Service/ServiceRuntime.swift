@@ -100,11 +100,14 @@ public final class ServiceRuntime: Sendable {
         JSONLogHandler.flush()
     }
 
-    /// The HTTP client of internal calls: a refused connection fails at once (the caller's
-    /// retry policy decides what happens next) instead of being retried until the deadline.
+    /// The HTTP client of internal calls and webhooks: a refused connection fails at once (the
+    /// caller's retry policy decides what happens next) instead of being retried until the
+    /// deadline, and a redirect is an answer like any other, never followed (a webhook receiver
+    /// cannot send the request on to an address the webhook policy refuses).
     public static func makeHTTPClient(logger: Logger) -> HTTPClient {
         var configuration = HTTPClient.Configuration(timeout: .init(connect: .seconds(2), read: .seconds(30)))
         configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.redirectConfiguration = .disallow
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration, backgroundActivityLogger: logger)
     }
 
