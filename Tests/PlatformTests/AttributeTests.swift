@@ -222,4 +222,46 @@ import Testing
             #expect(nul.isProblem(400) || nul.isProblem(422))
         }
     }
+
+    /// An index build whose last attempt's process died: once the lease runs out, the
+    /// definition shows its index `failed` instead of `building` for ever.
+    @Test func anIndexBuildWhoseLastAttemptDiesIsFailed() async throws {
+        try await withPlatform([.users, .audience]) { platform in
+            let audience = AudienceFixtures(platform: platform)
+            _ = try await audience.define(["name": "Bio", "slug": "bio", "type": "string", "searchable": true])
+            let ready = try await eventually(timeout: .seconds(30)) {
+                try await audience.call(.GET, "/attribute-definitions/bio").json["searchIndex"] as? String == "ready"
+            }
+            #expect(ready)
+            // A build on its last attempt whose worker died and whose lease ran out.
+            let dying = """
+                INSERT INTO audience.jobs (id, application_id, kind, status, attempts, max_attempts, payload, lease_expires_at)
+                SELECT gen_random_uuid(), application_id, 'audience.attribute_index', 'running', 10, 10,
+                    jsonb_build_object('definitionId', id::text), now() - interval '1 second'
+                FROM audience.attribute_definitions WHERE slug = 'bio'
+                """
+            // While a later save's build is still queued, `building` is that one's.
+            _ = try platform.database.sql(
+                """
+                UPDATE audience.attribute_definitions SET index_state = 'building' WHERE slug = 'bio';
+                INSERT INTO audience.jobs (id, application_id, kind, payload, run_at)
+                SELECT gen_random_uuid(), application_id, 'audience.attribute_index', jsonb_build_object('definitionId', id::text),
+                    now() + interval '1 hour'
+                FROM audience.attribute_definitions WHERE slug = 'bio';
+                \(dying)
+                """)
+            let swept = try await eventually(timeout: .seconds(30)) {
+                try platform.database.count("SELECT count(*) FROM audience.jobs WHERE status = 'failed'") == 1
+            }
+            #expect(swept)
+            #expect(try await audience.call(.GET, "/attribute-definitions/bio").json["searchIndex"] as? String == "building")
+            // With no build left to run, the next one that dies leaves the index `failed`.
+            _ = try platform.database.sql("DELETE FROM audience.jobs WHERE status = 'queued'; \(dying)")
+            let failed = try await eventually(timeout: .seconds(30)) {
+                try await audience.call(.GET, "/attribute-definitions/bio").json["searchIndex"] as? String == "failed"
+            }
+            #expect(failed, "the definition's index stayed building")
+            #expect(try platform.database.count("SELECT count(*) FROM audience.jobs WHERE status = 'failed'") == 2)
+        }
+    }
 }

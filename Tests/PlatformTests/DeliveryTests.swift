@@ -333,6 +333,7 @@ import Testing
             for url in [
                 "http://127.0.0.1:\(receiver.port)/ok", "http://localhost/hook", "http://169.254.169.254/latest/meta-data", "http://[::1]/hook",
                 "http://10.1.2.3/hook", "http://192.168.0.7/hook", "http://[fd00::1]/hook", "http://[::ffff:127.0.0.1]/hook", "http://2130706433/hook",
+                "http://[::127.0.0.1]/hook", "http://[2002:a00:1::1]/hook",
             ] {
                 let refused = try await notifications.call(.PUT, "/notifications/webhook", json: ["url": .string(url)] as [String: JSONValue])
                 #expect(refused.isProblem(422) && refused.text.contains("private_address"), "\(url): \(refused.text)")

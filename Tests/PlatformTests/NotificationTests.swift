@@ -276,11 +276,14 @@ import Testing
             _ = try notifications.seedRecipients(150_000, inAudience: false)
             let sent = try await notifications.call(.POST, "/broadcasts", json: ["type": "new_campaign", "title": "Last", "message": "Try", "all": true] as [String: JSONValue])
             let id = try #require(sent.json["id"] as? String)
-            _ = try await eventually(timeout: .seconds(60), every: .milliseconds(20)) {
+            let started = try await eventually(timeout: .seconds(60), every: .milliseconds(20)) {
                 try platform.database.count("SELECT delivered FROM notification.broadcasts WHERE id = '\(id)'") > 0
             }
+            #expect(started, "the fan-out never started")
             platform.process(.notification).kill()
             _ = try await platform.process(.notification).waitForExit()
+            let running = "SELECT count(*) FROM notification.jobs WHERE kind = 'notification.broadcast' AND status = 'running'"
+            #expect(try platform.database.count(running) == 1, "the kill came in the middle of the fan-out")
             // That was the last attempt, and its lease has run out.
             _ = try platform.database.sql(
                 """

@@ -42,12 +42,17 @@ struct AttributeIndexJob: JobHandler {
     }
 
     /// Out of attempts, or its worker died on the last one: a definition whose index is still
-    /// `building` shows it `failed` (saving the definition again queues a new build).
+    /// `building` shows it `failed` (saving the definition again queues a new build) — unless a
+    /// later save's job is still to run, whose `building` that is.
     func gaveUp(_ job: Job, error: (any Error)?, on connection: PostgresConnection, logger: Logger) async throws {
         guard let (definitionID, applicationID) = Self.definition(of: job) else { return }
         let update: SQLFragment = """
             UPDATE attribute_definitions SET index_state = 'failed'
             WHERE application_id = \(applicationID) AND id = \(definitionID) AND searchable AND index_state = 'building'
+                AND NOT EXISTS (
+                    SELECT 1 FROM jobs
+                    WHERE kind = \(Self.kind) AND application_id = \(applicationID) AND status IN ('queued', 'running')
+                        AND payload ->> 'definitionId' = \(definitionID.description) AND id <> \(job.id))
             """
         try await connection.query(update.query(), logger: logger)
     }

@@ -5,7 +5,7 @@ import RosterRuntime
 /// Delivers one email, SMS or webhook request: a job of the runtime's queue, so it retries
 /// with exponential backoff and jitter, survives restarts, and is dead-lettered (`failed`,
 /// re-drivable) after `notification.deliveryAttempts` attempts, or at once when the SMTP server
-/// refuses the message for good (a 5xx answer). Emails go to the SMTP server,
+/// refuses the recipient or the message for good (see `SMTPError.isPermanent`). Emails go to the SMTP server,
 /// or to the dev mailbox when none is configured; text messages go to the dev mailbox.
 struct DeliveryJob: JobHandler {
     static let kind = "notification.deliver"

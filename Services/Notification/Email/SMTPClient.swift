@@ -146,11 +146,14 @@ enum SMTPError: Error, CustomStringConvertible {
     case startTLSUnavailable
     case rejected(step: String, code: Int, reply: String)
 
-    /// A 5xx answer (RFC 5321 §4.2.1: "permanent negative completion", such as 550 for an
-    /// unknown mailbox): sending the same message again would be refused again.
+    /// A 5xx answer (RFC 5321 §4.2.1, "permanent negative completion") to the recipient or to
+    /// the message itself, such as 550 for an unknown mailbox: sending this message again would
+    /// be refused again. A 5xx to an earlier step (a wrong password, a sender the server does not
+    /// take) is the configuration's fault and fixable, and 552 may be temporary (§4.5.3.1.10):
+    /// those are retried.
     var isPermanent: Bool {
-        if case .rejected(_, let code, _) = self { return (500..<600).contains(code) }
-        return false
+        guard case .rejected(let step, let code, _) = self else { return false }
+        return (step == "RCPT TO" || step == "the message") && (500..<600).contains(code) && code != 552
     }
 
     var description: String {

@@ -48,24 +48,28 @@ struct WebhookAddressPolicy: Sendable {
     }
 
     /// Whether an address (4 or 16 bytes) is one of the refused kinds; an IPv6 address that
-    /// carries an IPv4 one (`::ffff:a.b.c.d`, NAT64's `64:ff9b::a.b.c.d`) is judged by it.
+    /// carries an IPv4 one (`::a.b.c.d` — `::` and `::1` among them —, `::ffff:a.b.c.d`, NAT64's
+    /// `64:ff9b::a.b.c.d`, 6to4's `2002:abcd::`) is judged by it.
     static func isPrivate(_ address: [UInt8]) -> Bool {
         if address.count == 16 {
             let prefix = Array(address[0..<12])
-            if prefix == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff] || prefix == [0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0] {
+            if prefix.allSatisfy({ $0 == 0 }) || prefix == [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff]
+                || prefix == [0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0]
+            {
                 return Self.isPrivate(Array(address[12..<16]))
             }
             let (a, b) = (address[0], address[1])
-            return address.dropLast().allSatisfy { $0 == 0 } && address[15] <= 1  // :: and ::1
-                || a & 0xfe == 0xfc  // fc00::/7, unique local
-                || a == 0xfe && b & 0xc0 == 0x80  // fe80::/10, link-local
+            if a == 0x20 && b == 0x02 { return Self.isPrivate(Array(address[2..<6])) }
+            return a & 0xfe == 0xfc  // fc00::/7, unique local
+                || a == 0xfe && b & 0x80 == 0x80  // fe80::/10 link-local, fec0::/10 site-local
                 || a == 0xff  // multicast
         }
         guard address.count == 4 else { return true }
-        let (a, b) = (address[0], address[1])
+        let (a, b, c) = (address[0], address[1], address[2])
         return a == 0 || a == 10 || a == 127 || a >= 224  // this network, private, loopback, multicast and reserved
             || a == 100 && b & 0xc0 == 64  // 100.64.0.0/10, shared
             || a == 169 && b == 254  // link-local, the cloud metadata address
             || a == 172 && b & 0xf0 == 16 || a == 192 && b == 168  // private
+            || a == 192 && b == 0 && c == 0 || a == 198 && b & 0xfe == 18  // protocol assignments, benchmarking
     }
 }

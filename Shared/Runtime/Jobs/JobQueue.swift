@@ -89,24 +89,38 @@ public struct JobQueue: Sendable {
     }
 
     /// Jobs of `kinds` whose lease ran out (their worker died) go back to the queue, or fail
-    /// when out of attempts; `gaveUp` runs for each job failed, in the same transaction. Only
-    /// the caller's kinds: a service may run several workers, each with its own handlers.
+    /// when out of attempts. Each failing job is failed in its own transaction together with
+    /// `gaveUp`; one whose hook throws stays as it is for the next sweep, and holds up no other.
+    /// Only the caller's kinds: a service may run several workers, each with its own handlers.
     func requeueAbandoned(kinds: [String], logger: Logger, gaveUp: GiveUp = { _, _ in }) async throws {
-        try await self.client.withTransaction(logger: logger) { connection in
-            let update: SQLFragment = """
-                UPDATE jobs SET
-                    status = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
-                    finished_at = CASE WHEN attempts >= max_attempts THEN now() END,
-                    lease_expires_at = NULL, updated_at = now(),
-                    last_error = 'the worker stopped while running the job'
-                WHERE status = 'running' AND lease_expires_at < now() AND kind = ANY(\(kinds))
-                RETURNING \(Self.columns)
-                """
-            for job in try await Self.decode(connection.query(update.query(), logger: logger)) where job.status == .failed {
-                try await gaveUp(job, connection)
+        let abandoned: SQLFragment = "status = 'running' AND lease_expires_at < now() AND kind = ANY(\(kinds))"
+        let requeue: SQLFragment = """
+            UPDATE jobs SET status = 'queued', lease_expires_at = NULL, updated_at = now(), last_error = \(Self.stopped)
+            WHERE \(abandoned) AND attempts < max_attempts
+            """
+        try await self.client.query(requeue.query(), logger: logger)
+        let spent: SQLFragment = "SELECT id FROM jobs WHERE \(abandoned) AND attempts >= max_attempts"
+        var ids: [EntityID] = []
+        for try await id in try await self.client.query(spent.query(), logger: logger).decode(EntityID.self) { ids.append(id) }
+        for id in ids {
+            do {
+                try await self.client.withTransaction(logger: logger) { connection in
+                    let fail: SQLFragment = """
+                        UPDATE jobs SET status = 'failed', finished_at = now(), lease_expires_at = NULL, updated_at = now(),
+                            last_error = \(Self.stopped)
+                        WHERE id = \(id) AND \(abandoned) AND attempts >= max_attempts
+                        RETURNING \(Self.columns)
+                        """
+                    for job in try await Self.decode(connection.query(fail.query(), logger: logger)) { try await gaveUp(job, connection) }
+                }
+            } catch {
+                logger.warning("could not fail an abandoned job; the next sweep tries again", metadata: ["job.id": "\(id)", "error": "\(error)"])
             }
         }
     }
+
+    /// The error recorded on a job whose worker died.
+    static let stopped = "the worker stopped while running the job"
 
     /// What the worker does in the transaction that fails a job for good (its handler's `gaveUp`).
     typealias GiveUp = @Sendable (Job, PostgresConnection) async throws -> Void

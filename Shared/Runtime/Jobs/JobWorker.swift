@@ -15,7 +15,8 @@ public protocol JobHandler: Sendable {
     /// `PermanentJobError` — whether its last attempt threw (`error`) or its worker died
     /// (`error` is `nil`, found once the lease ran out): where state the job keeps outside the
     /// queue is marked failed, so it cannot stay "running" forever. Throwing rolls that
-    /// transaction back; the job is then failed again once its lease runs out. Default: nothing.
+    /// transaction back: the job stays `running` until its lease runs out, and the sweep then
+    /// queues it again (attempts left) or fails it, calling this again. Default: nothing.
     func gaveUp(_ job: Job, error: (any Error)?, on connection: PostgresConnection, logger: Logger) async throws
 }
 
@@ -86,12 +87,16 @@ public final class JobWorker: Service {
     private func slot(_ number: Int) async {
         let kinds = Array(self.handlers.keys)
         for await _ in self.hub.signals(for: "jobs").cancelOnGracefulShutdown() {
-            do {
-                if number == 0 {
+            if number == 0 {
+                do {
                     try await self.queue.requeueAbandoned(kinds: kinds, logger: self.logger) { job, connection in
                         try await self.handlers[job.kind]?.gaveUp(job, error: nil, on: connection, logger: self.logger)
                     }
+                } catch {
+                    self.logger.warning("could not sweep abandoned jobs", metadata: ["error": "\(String(reflecting: error))"])
                 }
+            }
+            do {
                 while !Task.isShuttingDownGracefully, let job = try await self.queue.claim(kinds: kinds, logger: self.logger) {
                     await self.execute(job)
                 }
