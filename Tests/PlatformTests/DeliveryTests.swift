@@ -405,6 +405,17 @@ import Testing
             let refused = try await Self.delivery(try await send("emch-2"), reaches: "dead", notifications: notifications)
             #expect(refused["attempts"] as? Int == 2 && refused["lastError"] is String, "\(refused)")
             #expect(smtp.received().count == 1)
+
+            // A forged reply appended to STARTTLS's go-ahead: refused before the handshake.
+            let injector = try Sink(.startTLSInjector)
+            try await injector.start()
+            try await process.stop()
+            process.override(["ROSTER_SMTP_HOST": "127.0.0.1", "ROSTER_SMTP_PORT": "\(injector.port)"])
+            try await process.startAndWait(http: platform.http)
+            let injected = try await Self.delivery(try await send("emch-3"), reaches: "dead", notifications: notifications)
+            #expect((injected["lastError"] as? String)?.contains("before the TLS handshake") == true, "\(injected)")
+            #expect(injector.received().isEmpty, "the client went on after the forged reply: \(injector.received())")
+            injector.stop()
         }
         smtp.stop()
     }

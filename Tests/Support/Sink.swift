@@ -7,6 +7,8 @@ public final class Sink: @unchecked Sendable {
     public enum Kind: String, Sendable {
         case mail = "mail_sink.py"
         case webhook = "webhook_sink.py"
+        /// A man in the middle of a STARTTLS upgrade (records what the client sends after it).
+        case startTLSInjector = "starttls_injector.py"
     }
 
     public let kind: Kind

@@ -54,6 +54,7 @@ struct SMTPClient: Sendable {
                         try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: hostname))
                     }
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineBasedFrameDecoder()))
+                    try channel.pipeline.syncOperations.addHandler(StartTLSGuard())
                     return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }
@@ -63,10 +64,16 @@ struct SMTPClient: Sendable {
             var capabilities = try await session.command("EHLO \(Self.heloName)", expect: 250, name: "EHLO")
             if settings.security == .starttls, let tls {
                 guard capabilities.contains(where: { $0.uppercased().hasPrefix("STARTTLS") }) else { throw SMTPError.startTLSUnavailable }
+                try await channel.channel.eventLoop.submit {
+                    try channel.channel.pipeline.syncOperations.handler(type: StartTLSGuard.self).arm()
+                }.get()
                 _ = try await session.command("STARTTLS", expect: 220, name: "STARTTLS")
                 try await channel.channel.eventLoop.submit {
-                    try channel.channel.pipeline.syncOperations.addHandler(
-                        try NIOSSLClientHandler(context: tls, serverHostname: hostname), position: .first)
+                    let pipeline = channel.channel.pipeline.syncOperations
+                    let guardHandler = try pipeline.handler(type: StartTLSGuard.self)
+                    guard !guardHandler.refusedPlaintext else { throw SMTPError.plaintextAfterStartTLS }
+                    try pipeline.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: hostname), position: .first)
+                    guardHandler.handshakeStarts()
                 }.get()
                 capabilities = try await session.command("EHLO \(Self.heloName)", expect: 250, name: "EHLO")
             }
@@ -144,6 +151,7 @@ enum SMTPError: Error, CustomStringConvertible {
     case closed(after: String)
     case malformedReply(after: String)
     case startTLSUnavailable
+    case plaintextAfterStartTLS
     case rejected(step: String, code: Int, reply: String)
 
     /// A 5xx answer (RFC 5321 §4.2.1, "permanent negative completion") to the recipient or to
@@ -162,6 +170,8 @@ enum SMTPError: Error, CustomStringConvertible {
         case .closed(let step): "the SMTP server closed the connection after \(step)"
         case .malformedReply(let step): "the SMTP server's reply to \(step) was not SMTP"
         case .startTLSUnavailable: "the SMTP server does not offer STARTTLS (smtp.security is starttls)"
+        case .plaintextAfterStartTLS:
+            "the SMTP server sent more after agreeing to STARTTLS, before the TLS handshake (someone on the way may be injecting replies)"
         case .rejected(let step, let code, let reply): "the SMTP server refused \(step) with \(code): \(reply)"
         }
     }
