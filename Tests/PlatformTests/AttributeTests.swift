@@ -206,6 +206,77 @@ import Testing
         }
     }
 
+    /// `regex` rules are PostgreSQL's: a pattern that makes a backtracking engine take
+    /// exponential time is answered at once, and one PostgreSQL is slow on is cut off by a
+    /// timeout. The old check (Swift's `Regex`) never returned on the first PUT below.
+    @Test func regexRulesCannotHoldTheService() async throws {
+        try await withPlatform([.users, .audience]) { platform in
+            let audience = AudienceFixtures(platform: platform)
+            func code(_ result: HTTPResult) -> String? { (result.json["errors"] as? [[String: Any]])?.first?["code"] as? String ?? result.json["code"] as? String }
+            _ = try await audience.define(["name": "Pattern", "slug": "pat", "type": "string", "validations": [["type": "regex", "value": "^(a+)+$"]]])
+            _ = try await audience.define([
+                "name": "Slow", "slug": "slow", "type": "string", "validations": [["type": "regex", "value": #"^(a*)(a*)(a*)\1\2\3\3b$"#]],
+            ])
+            _ = try await audience.define([
+                "name": "Words", "slug": "words", "type": "string_list", "validations": [["type": "regex", "value": "^[a-z]+$"]],
+            ])
+            let user = try audience.seedUsers(1)[0]
+            let path = "/users/\(user)/attributes"
+
+            let evil = try await audience.call(.PUT, "\(path)/pat", json: ["value": String(repeating: "a", count: 1_000) + "!"])
+            #expect(evil.isProblem(422) && code(evil) == "regex", "\(evil.text)")
+            #expect(try await audience.call(.PUT, "\(path)/pat", json: ["value": "aaa"]).status == 200)
+            let slow = try await audience.call(.PUT, "\(path)/slow", json: ["value": String(repeating: "a", count: 1_999) + "b"])
+            #expect(slow.isProblem(422) && code(slow) == "regex_too_slow", "\(slow.text)")
+            #expect(try await audience.call(.PUT, "\(path)/slow", json: ["value": "aab"]).status == 200)
+            let item = try await audience.call(.PUT, "\(path)/words", json: ["value": ["ok", "NOT"]])
+            #expect(item.isProblem(422) && code(item) == "regex", "\(item.text)")
+            // Refused values changed nothing.
+            let stored = try platform.database.sql(
+                "SELECT string_agg(d.slug || '=' || v.value::text, ' ' ORDER BY d.slug) FROM audience.attribute_values v JOIN audience.attribute_definitions d ON d.id = v.definition_id")
+            #expect(stored == #"pat="aaa" slow="aab""#)
+
+            // The dialect is PostgreSQL's: a Unicode property class (Swift's) is refused when saved,
+            // and so is a default that breaks the rule, also when a change of the rule makes it break.
+            let swiftOnly = try await audience.call(
+                .POST, "/attribute-definitions", json: ["name": "L", "slug": "letters", "type": "string", "validations": [["type": "regex", "value": #"^\p{L}+$"#]]] as [String: JSONValue])
+            #expect(swiftOnly.isProblem(422) && code(swiftOnly) == "invalid_regex", "\(swiftOnly.text)")
+            let badDefault = try await audience.call(
+                .POST, "/attribute-definitions",
+                json: ["name": "D", "slug": "lower", "type": "string", "validations": [["type": "regex", "value": "^[a-z]+$"]], "defaultValue": "ABC"] as [String: JSONValue])
+            #expect(badDefault.isProblem(422) && (badDefault.json["errors"] as? [[String: Any]])?.first?["field"] as? String == "defaultValue")
+            _ = try await audience.define(["name": "D", "slug": "lower", "type": "string", "validations": [["type": "regex", "value": "^[a-z]+$"]], "defaultValue": "abc"])
+            let tightened = try await audience.call(.PATCH, "/attribute-definitions/lower", json: ["validations": [["type": "regex", "value": "^[a-b]+$"]]] as [String: JSONValue])
+            #expect(tightened.isProblem(422) && code(tightened) == "regex", "\(tightened.text)")
+            #expect(try await audience.call(.GET, "/attribute-definitions/lower").json["version"] as? Int == 1)
+
+            // A bulk job fails the row that breaks the pattern (and writes none of its values); the others apply.
+            let other = try audience.seedUsers(1, prefix: "w")[0]
+            let bulk = try await audience.call(
+                .PATCH, "/user-attributes",
+                json: ["items": [
+                    ["userId": .string(user), "attributes": ["words": ["fine"]]],
+                    ["userId": .string(other), "attributes": ["words": ["Bad"], "pat": "a"]],
+                ]] as [String: JSONValue])
+            #expect(bulk.status == 202, "\(bulk.text)")
+            let location = try #require(bulk.header("Location"))
+            #expect((try await audience.finish(location)["outcome"] as? [String: Any])?["failed"] as? Int == 1)
+            let errors = try await platform.request(.GET, platform.url(.audience) + location + "/errors").json["data"] as? [[String: Any]]
+            #expect(errors?.map { $0["code"] as? String } == ["regex"] && errors?.first?["line"] as? Int == 2, "\(errors ?? [])")
+            #expect(try platform.database.count("SELECT count(*) FROM audience.attribute_values v WHERE v.user_id = '\(other)'") == 0)
+            #expect(try platform.database.count("SELECT count(*) FROM audience.attribute_values v WHERE v.user_id = '\(user)'") == 3)
+
+            // Through the users service's bulk update (audience's internal assignments): 422, nothing written.
+            let users = platform.url(.users) + "/api/v1/users"
+            let created = try #require(try await platform.request(.POST, users, json: ["email": "r@example.io"]).json["id"] as? String)
+            #expect(try await eventually { try platform.database.count("SELECT count(*) FROM audience.user_projection WHERE user_id = '\(created)'") == 1 })
+            let assigned = try await platform.request(
+                .POST, "\(users)/bulk-update", json: ["userIds": [.string(created)], "attributes": ["pat": "aaaa!"], "updates": ["city": "Oslo"]] as [String: JSONValue])
+            #expect(assigned.isProblem(422) && code(assigned) == "regex", "\(assigned.text)")
+            #expect(try platform.database.count("SELECT count(*) FROM users.users WHERE city = 'Oslo'") == 0)
+        }
+    }
+
     @Test func searchableStringsFitTheirIndex() async throws {
         try await withPlatform([.users, .audience]) { platform in
             let audience = AudienceFixtures(platform: platform)

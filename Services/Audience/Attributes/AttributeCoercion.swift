@@ -52,11 +52,10 @@ enum AttributeCoercion {
     }
 }
 
-/// Validates and coerces the values of one definition; build one per definition and batch
-/// (its regular expression is compiled once).
+/// Validates and coerces the values of one definition, by every rule but `regex`: PostgreSQL
+/// checks that one on the values coerced here (`AttributePatterns`).
 struct AttributeValidator {
     let definition: AttributeDefinition
-    private let regex: Regex<AnyRegexOutput>?
     /// Longest string value (and list item) in UTF-8 bytes, whatever the rules say: every
     /// string attribute can be made searchable, and an index entry holds at most ~2.7 kB.
     static let maxStringBytes = 2_000
@@ -65,7 +64,6 @@ struct AttributeValidator {
 
     init(_ definition: AttributeDefinition) {
         self.definition = definition
-        self.regex = definition.rules.regex.flatMap { try? Regex($0) }
     }
 
     private var field: String { "attributes.\(self.definition.slug)" }
@@ -158,9 +156,6 @@ struct AttributeValidator {
         if text.utf8.count > Self.maxStringBytes { return self.error("max_length", "must be at most \(Self.maxStringBytes) bytes") }
         if let low = rules.minLength, length < low { return self.error("min_length", "must be at least \(low) characters") }
         if let high = rules.maxLength, length > high { return self.error("max_length", "must be at most \(high) characters") }
-        if let regex = self.regex, (try? regex.firstMatch(in: text)) == nil {
-            return self.error("regex", "must match \(rules.regex ?? "")")
-        }
         if let allowed = rules.allowedValues, !allowed.contains(text) {
             return self.error("allowed_values", "must be one of \(allowed.prefix(20).joined(separator: ", "))")
         }

@@ -80,6 +80,7 @@ struct AttributeDefinitionRepository: Sendable {
             try await self.client.withTransaction(logger: logger) { connection in
                 var definition = definition
                 definition.indexState = definition.searchable ? "building" : "none"
+                try await AttributePatterns.check(definition, on: connection, logger: logger)
                 let insert: SQLFragment = """
                     INSERT INTO attribute_definitions (id, application_id, slug, name, description, type, validations, default_value,
                         encrypted, pinned, pin_order, customer_editable, is_locked, searchable, index_state)
@@ -114,6 +115,7 @@ struct AttributeDefinitionRepository: Sendable {
             try EntityTag.check(required: requiredVersion, current: before.version)
             var after = before
             try change(&after)
+            try await AttributePatterns.check(after, on: connection, logger: logger)
             if after.type != before.type || after.encrypted != before.encrypted {
                 let exists: SQLFragment = """
                     SELECT EXISTS (SELECT 1 FROM attribute_values WHERE application_id = \(applicationID) AND definition_id = \(before.id))

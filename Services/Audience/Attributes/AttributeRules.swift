@@ -4,7 +4,8 @@ import RosterProtocol
 /// The validations of an attribute definition, kept in the seed's shape: `[{type, value}]`.
 ///
 /// `min`/`max` bound numbers, dates (as dates) and the item count of string lists;
-/// `minLength`/`maxLength`/`regex`/`allowedValues` apply to strings and to each list item.
+/// `minLength`/`maxLength`/`regex`/`allowedValues` apply to strings and to each list item;
+/// `regex` is a PostgreSQL regular expression (POSIX ARE), found anywhere in the text.
 struct AttributeRules: Sendable, Equatable {
     /// A rule's name in the API.
     enum Kind: String, CaseIterable, Sendable {
@@ -131,8 +132,9 @@ struct AttributeRules: Sendable, Equatable {
             }
             if kind == .minLength { self.minLength = Int(number) } else { self.maxLength = Int(number) }
         case .regex:
-            guard let pattern = value.stringValue, (1...500).contains(pattern.count), (try? Regex(pattern)) != nil else {
-                return errors.append(.init(field: field, code: "invalid_regex", message: "must be a valid regular expression of at most 500 characters"))
+            // PostgreSQL compiles it when the definition is saved (`AttributePatterns`).
+            guard let pattern = value.stringValue, (1...500).contains(pattern.count) else {
+                return errors.append(.init(field: field, code: "invalid_regex", message: "must be a regular expression of 1 to 500 characters"))
             }
             self.regex = pattern
         case .allowedValues:

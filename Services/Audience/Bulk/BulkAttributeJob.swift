@@ -40,7 +40,6 @@ struct BulkAttributeJob: JobHandler {
         _ jobID: EntityID, applicationID: EntityID, catalog: [String: AttributeDefinition], fromText: Bool,
         on connection: PostgresConnection, logger: Logger
     ) async throws -> Bool {
-        // Built per batch: a validator's compiled expression stays on this task.
         let validators = catalog.mapValues { AttributeValidator($0) }
         let select: SQLFragment = """
             SELECT line, key_field, key_value, attributes FROM bulk_attribute_rows WHERE job_id = \(jobID)
@@ -55,6 +54,7 @@ struct BulkAttributeJob: JobHandler {
         guard let lastLine = rows.last?.line else { return false }
         let found = try await UserMatcher().match(Set(rows.compactMap(\.key)), applicationID: applicationID, on: connection, logger: logger)
         var writes: [AttributeValueRepository.Write] = []
+        var writeLines: [Int] = []
         var linesOfUser: [EntityID: [Int]] = [:]
         var errors: [(line: Int, field: String, code: String, message: String)] = []
         var failedLines: Set<Int> = []
@@ -96,8 +96,17 @@ struct BulkAttributeJob: JobHandler {
                 failedLines.insert(row.line)
             } else {
                 writes += rowWrites
+                writeLines += Array(repeating: row.line, count: rowWrites.count)
                 linesOfUser[userID, default: []].append(row.line)
             }
+        }
+        // The regex rules, by PostgreSQL: a row with a value that breaks one writes nothing.
+        let broken = try await AttributePatterns.broken(writes, on: connection, logger: logger)
+        if !broken.isEmpty {
+            for (index, error) in broken { errors.append((writeLines[index], error.field, error.code, error.message)) }
+            let brokenLines = Set(broken.keys.map { writeLines[$0] })
+            failedLines.formUnion(brokenLines)
+            writes = zip(writes, writeLines).filter { !brokenLines.contains($0.1) }.map(\.0)
         }
         let vanished = try await self.values.upsert(writes, applicationID: applicationID, by: "bulk", on: connection, logger: logger)
         for userID in vanished {

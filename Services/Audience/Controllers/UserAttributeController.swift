@@ -115,9 +115,12 @@ struct UserAttributeController: Sendable {
             return try await self.get(context, access: access)
         }
         let unknown = try await self.values.client.withTransaction(logger: context.logger) { connection in
-            try await self.values.upsert(
-                [.init(userID: access.userID, definition: definition, value: stored)], applicationID: access.applicationID,
-                by: access.isSelf ? "user" : "admin", on: connection, logger: context.logger)
+            let write = AttributeValueRepository.Write(userID: access.userID, definition: definition, value: stored)
+            if let broken = try await AttributePatterns.broken([write], on: connection, logger: context.logger)[0] {
+                throw Problem.validation("The value breaks the regex rule of \(definition.slug).", errors: [broken])
+            }
+            return try await self.values.upsert(
+                [write], applicationID: access.applicationID, by: access.isSelf ? "user" : "admin", on: connection, logger: context.logger)
         }
         guard unknown.isEmpty else { throw UserProjectionRepository.unknownUser(access.userID) }
         return try await self.get(context, access: access)

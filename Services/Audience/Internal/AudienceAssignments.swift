@@ -123,6 +123,12 @@ struct AudienceAssignments: Sendable {
                 }
             }
         }
+        if errors.isEmpty, writes.contains(where: { $0.definition.rules.regex != nil }) {
+            let broken = try await self.client.withTransaction(logger: logger) { connection in
+                try await AttributePatterns.broken(writes, on: connection, logger: logger)
+            }
+            for error in broken.values { errors[error.field] = error }
+        }
         guard errors.isEmpty else {
             let sorted = errors.values.sorted { $0.field < $1.field }
             throw Problem.validation(sorted.map(\.message).joined(separator: "; ") + ".", errors: sorted)
