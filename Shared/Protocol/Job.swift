@@ -56,3 +56,14 @@ public struct Job: Codable, Sendable, Equatable {
         self.finishedAt = finishedAt
     }
 }
+
+extension Job {
+    /// The entity a job acts on: the id under `key` in its payload, with its application; `nil`
+    /// when either is missing (a malformed payload).
+    public func target(_ key: String) -> (id: EntityID, applicationID: EntityID)? {
+        guard let applicationID = self.applicationId, let id = self.payload.objectField(key)?.stringValue.flatMap(EntityID.init) else {
+            return nil
+        }
+        return (id, applicationID)
+    }
+}

@@ -38,6 +38,12 @@ import Testing
         return last
     }
 
+    /// The id of the newest delivery on `channel`.
+    static func latestDelivery(_ channel: String, notifications: Notifications) async throws -> String {
+        let latest = try await notifications.call(.GET, "/notifications/deliveries?channel=\(channel)&sort=-createdAt&limit=1")
+        return try #require((latest.json["data"] as? [[String: Any]])?.first?["id"] as? String, "\(latest.text)")
+    }
+
     @Test func emailOverSMTPRetriesTemplatesAndPreferences() async throws {
         let smtp = try Sink(.mail)
         try await smtp.start()
@@ -138,8 +144,7 @@ import Testing
                 "type": "new_campaign", "title": "Autumn", "message": "m", "userId": .string(ann), "channels": ["email"],
             ])
             #expect(third["queued"] as? Int == 1)
-            let latest = try await notifications.call(.GET, "/notifications/deliveries?channel=email&sort=-createdAt&limit=1")
-            let pending = try #require((latest.json["data"] as? [[String: Any]])?.first?["id"] as? String, "\(latest.text)")
+            let pending = try await Self.latestDelivery("email", notifications: notifications)
             let waiting = try await eventually(timeout: .seconds(20), every: .milliseconds(200)) {
                 let state = try await notifications.call(.GET, "/notifications/deliveries/\(pending)").json
                 return (state["attempts"] as? Int ?? 0) >= 2 && state["lastError"] is String
@@ -281,8 +286,7 @@ import Testing
                 "type": "order_shipped", "title": "Delayed", "message": "m", "userId": .string(ids[0]), "channels": ["webhook"],
             ])
             #expect(failing["queued"] as? Int == 1)
-            let deliveries = try await notifications.call(.GET, "/notifications/deliveries?channel=webhook&sort=-createdAt&limit=1")
-            let deadID = try #require((deliveries.json["data"] as? [[String: Any]])?.first?["id"] as? String)
+            let deadID = try await Self.latestDelivery("webhook", notifications: notifications)
             let dead = try await Self.delivery(deadID, reaches: "dead", notifications: notifications)
             #expect(dead["attempts"] as? Int == 3 && dead["lastError"] as? String == "the webhook receiver answered 500", "\(dead)")
             #expect(receiver.received().filter { ($0["headers"] as? [String: String])?["x-roster-delivery"] == deadID }.count == 3)
@@ -303,8 +307,7 @@ import Testing
                 "type": "order_shipped", "title": "Moved", "message": "m", "userId": .string(ids[0]), "channels": ["webhook"],
             ])
             #expect(redirected["queued"] as? Int == 1)
-            let latest = try await notifications.call(.GET, "/notifications/deliveries?channel=webhook&sort=-createdAt&limit=1")
-            let movedID = try #require((latest.json["data"] as? [[String: Any]])?.first?["id"] as? String)
+            let movedID = try await Self.latestDelivery("webhook", notifications: notifications)
             #expect(await eventually(timeout: .seconds(20)) {
                 let state = try? await notifications.call(.GET, "/notifications/deliveries/\(movedID)").json
                 return state?["lastError"] as? String == "the webhook receiver answered 307"
@@ -349,8 +352,7 @@ import Testing
             #expect(hook.status == 201, "\(hook.text)")
             let sent = try await notifications.broadcast(["type": "order_shipped", "title": "t", "message": "m", "userId": .string(ids[0])])
             #expect(sent["queued"] as? Int == 1, "\(sent)")
-            let listed = try await notifications.call(.GET, "/notifications/deliveries?channel=webhook")
-            let id = try #require((listed.json["data"] as? [[String: Any]])?.first?["id"] as? String, "\(listed.text)")
+            let id = try await Self.latestDelivery("webhook", notifications: notifications)
             let dead = try await Self.delivery(id, reaches: "dead", notifications: notifications)
             #expect(dead["attempts"] as? Int == 1 && (dead["lastError"] as? String)?.contains("private") == true, "\(dead)")
             #expect(receiver.received().isEmpty)

@@ -19,7 +19,7 @@ struct AttributeIndexJob: JobHandler {
     let client: PostgresClient
 
     func run(_ job: Job, context: JobContext) async throws -> JSONValue? {
-        guard let (definitionID, applicationID) = Self.definition(of: job) else { return ["skipped": "malformed payload"] }
+        guard let (definitionID, applicationID) = job.target("definitionId") else { return ["skipped": "malformed payload"] }
         let logger = context.logger
         return try await self.client.withConnection { connection in
             let lockKey = Self.lockKey
@@ -45,7 +45,7 @@ struct AttributeIndexJob: JobHandler {
     /// `building` shows it `failed` (saving the definition again queues a new build) — unless a
     /// later save's job is still to run, whose `building` that is.
     func gaveUp(_ job: Job, error: (any Error)?, on connection: PostgresConnection, logger: Logger) async throws {
-        guard let (definitionID, applicationID) = Self.definition(of: job) else { return }
+        guard let (definitionID, applicationID) = job.target("definitionId") else { return }
         let update: SQLFragment = """
             UPDATE attribute_definitions SET index_state = 'failed'
             WHERE application_id = \(applicationID) AND id = \(definitionID) AND searchable AND index_state = 'building'
@@ -55,14 +55,6 @@ struct AttributeIndexJob: JobHandler {
                         AND payload ->> 'definitionId' = \(definitionID.description) AND id <> \(job.id))
             """
         try await connection.query(update.query(), logger: logger)
-    }
-
-    /// The definition a job reconciles, from its payload.
-    static func definition(of job: Job) -> (id: EntityID, applicationID: EntityID)? {
-        guard case .object(let payload) = job.payload, let text = payload["definitionId"]?.stringValue, let id = EntityID(text),
-            let applicationID = job.applicationId
-        else { return nil }
-        return (id, applicationID)
     }
 
     /// The advisory lock every index build of the schema takes (the same in every process).

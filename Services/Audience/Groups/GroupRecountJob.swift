@@ -9,9 +9,7 @@ struct GroupRecountJob: JobHandler {
     let groups: GroupRepository
 
     func run(_ job: Job, context: JobContext) async throws -> JSONValue? {
-        guard case .object(let payload) = job.payload, let text = payload["groupId"]?.stringValue, let id = EntityID(text),
-            let applicationID = job.applicationId
-        else { return ["skipped": "malformed payload"] }
+        guard let (id, applicationID) = job.target("groupId") else { return ["skipped": "malformed payload"] }
         guard let count = try await self.groups.recount(id, applicationID: applicationID, logger: context.logger) else {
             return ["skipped": "the group was deleted"]
         }

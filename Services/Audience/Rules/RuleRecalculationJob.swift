@@ -30,8 +30,7 @@ struct RuleRecalculationJob: JobHandler {
     }
 
     func run(_ job: Job, context: JobContext) async throws -> JSONValue? {
-        guard let applicationID = job.applicationId, let kind = job.payload.objectField("ownerType")?.stringValue.flatMap(RuleOwner.Kind.init),
-            let id = job.payload.objectField("ownerId")?.stringValue.flatMap(EntityID.init)
+        guard let (id, applicationID) = job.target("ownerId"), let kind = job.payload.objectField("ownerType")?.stringValue.flatMap(RuleOwner.Kind.init)
         else { return ["skipped": "malformed payload"] }
         let logger = context.logger
         return try await self.client.withTransaction(logger: logger) { connection -> JSONValue in

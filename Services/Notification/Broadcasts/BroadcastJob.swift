@@ -17,7 +17,7 @@ struct BroadcastJob: JobHandler {
     let pages: RecipientPages
 
     func run(_ job: Job, context: JobContext) async throws -> JSONValue? {
-        guard let (id, applicationID) = Self.broadcast(of: job) else { return ["skipped": "malformed payload"] }
+        guard let (id, applicationID) = job.target("broadcastId") else { return ["skipped": "malformed payload"] }
         var done: Int64 = 0
         // The next page is read from audience while this one is written (the two take about
         // the same time); it is used only if the cursor is where it was read from.
@@ -53,16 +53,8 @@ struct BroadcastJob: JobHandler {
 
     /// Out of attempts, or its worker died on the last one: the broadcast is `failed`, with why.
     func gaveUp(_ job: Job, error: (any Error)?, on connection: PostgresConnection, logger: Logger) async throws {
-        guard let (id, applicationID) = Self.broadcast(of: job) else { return }
+        guard let (id, applicationID) = job.target("broadcastId") else { return }
         try await self.broadcasts.fail(id, applicationID: applicationID, reason: Self.reason(giving: error, after: job.attempts), on: connection, logger: logger)
-    }
-
-    /// The broadcast a job fans out, from its payload.
-    static func broadcast(of job: Job) -> (id: EntityID, applicationID: EntityID)? {
-        guard case .object(let payload) = job.payload, let text = payload["broadcastId"]?.stringValue, let id = EntityID(text),
-            let applicationID = job.applicationId
-        else { return nil }
-        return (id, applicationID)
     }
 
     /// What clients read on a broadcast that gave up: the client-facing sentence of a failed

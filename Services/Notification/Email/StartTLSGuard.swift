@@ -7,7 +7,7 @@ import NIOCore
 /// the client checks `refusedPlaintext` before it starts the handshake. (A partial line, with no
 /// line end yet, stays in the decoder unseen; it can only spoil the first reply over TLS, which
 /// is checked like any other.)
-final class StartTLSGuard: ChannelInboundHandler, RemovableChannelHandler {
+final class StartTLSGuard: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
 

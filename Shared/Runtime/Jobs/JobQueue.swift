@@ -94,14 +94,14 @@ public struct JobQueue: Sendable {
     /// Only the caller's kinds: a service may run several workers, each with its own handlers.
     func requeueAbandoned(kinds: [String], logger: Logger, gaveUp: GiveUp = { _, _ in }) async throws {
         let abandoned: SQLFragment = "status = 'running' AND lease_expires_at < now() AND kind = ANY(\(kinds))"
-        let requeue: SQLFragment = """
-            UPDATE jobs SET status = 'queued', lease_expires_at = NULL, updated_at = now(), last_error = \(Self.stopped)
-            WHERE \(abandoned) AND attempts < max_attempts
+        // One round trip (it runs on every signal): requeue the jobs with attempts left, list the spent ones.
+        let sweep: SQLFragment = """
+            WITH requeued AS (
+                UPDATE jobs SET status = 'queued', lease_expires_at = NULL, updated_at = now(), last_error = \(Self.stopped)
+                WHERE \(abandoned) AND attempts < max_attempts)
+            SELECT id FROM jobs WHERE \(abandoned) AND attempts >= max_attempts
             """
-        try await self.client.query(requeue.query(), logger: logger)
-        let spent: SQLFragment = "SELECT id FROM jobs WHERE \(abandoned) AND attempts >= max_attempts"
-        var ids: [EntityID] = []
-        for try await id in try await self.client.query(spent.query(), logger: logger).decode(EntityID.self) { ids.append(id) }
+        let ids = try await self.client.query(sweep.query(), logger: logger).decode(EntityID.self).array()
         for id in ids {
             do {
                 try await self.client.withTransaction(logger: logger) { connection in
