@@ -48,15 +48,7 @@ import Testing
     /// wake-up hub used to crash finishing its waiters under its own lock).
     @Test func aServiceWhoseDatabaseIsGoneStillStops() async throws {
         try await withPlatform([.users]) { platform in
-            var environment = platform.process(.users).environment
-            let port = try Shell.freePort()
-            environment["ROSTER_HTTP_PORT"] = "\(port)"
-            environment["ROSTER_BOOTSTRAP_API_KEY"] = nil
-            environment["ROSTER_SERVICE_DRAIN_SECONDS"] = "2"
-            let replica = ServiceProcess(
-                service: .users, port: port, logFile: platform.directory.appendingPathComponent("users-orphan.log"), environment: environment)
-            try replica.start()
-            try await replica.waitUntilReady(http: platform.http)
+            let replica = try await Self.secondReplica(of: platform, drainSeconds: 2, log: "users-orphan.log")
             let role = platform.database.role(.users)
             try platform.database.sql(
                 "ALTER ROLE \(role) NOLOGIN; SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE usename = '\(role)'")
@@ -67,6 +59,37 @@ import Testing
             #expect(!replica.log().contains("Fatal error"), "\(replica.log().suffix(1500))")
             #expect(replica.log().contains("stopped"), "its last lines are written: \(replica.log().suffix(800))")
             #expect(status == 0 || status == 1, "exit status \(status)")
+        }
+    }
+
+    /// A replica stopped while it copies an import into PostgreSQL, its drain too short for the
+    /// import to finish, leaves the copy and stops without crashing, having staged nothing
+    /// (PostgresNIO traps when its pool closes a connection that is still copying).
+    @Test func sigtermDuringAnImportCopyStopsCleanly() async throws {
+        try await withPlatform([.users]) { platform in
+            let replica = try await Self.secondReplica(of: platform, drainSeconds: 1, log: "users-importing.log")
+            let port = replica.port
+
+            let csv = "email,firstName\n" + (1...40_000).map { "stop\($0)@example.io,Stop\n" }.joined()
+            let upload = Task {
+                try? await platform.request(
+                    .POST, "http://127.0.0.1:\(port)/api/v1/users/import", body: Data(csv.utf8), headers: [("Content-Type", "text/csv")],
+                    timeout: .seconds(120))
+            }
+            let copying = try await eventually(timeout: .seconds(60), every: .milliseconds(20)) {
+                try platform.database.count(
+                    "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE 'COPY%user_import_rows%'") > 0
+            }
+            #expect(copying, "the import's COPY started")
+            replica.terminate()
+            let status = try await replica.waitForExit(timeout: .seconds(30))
+            _ = await upload.value
+            #expect(!replica.log().contains("Fatal error"), "\(replica.log().suffix(1500))")
+            #expect(!replica.log().contains("unhandled error"), "the cut-off request is a 503, not a 500")
+            #expect(replica.log().contains("\"msg\":\"stopped\""), "\(replica.log().suffix(800))")
+            #expect(status == 0 || status == 1, "exit status \(status)")
+            #expect(try platform.database.count("SELECT count(*) FROM users.user_imports") == 0, "nothing staged")
+            #expect(try platform.database.count("SELECT count(*) FROM users.user_import_rows") == 0)
         }
     }
 
@@ -140,5 +163,18 @@ import Testing
             #expect(!platform.process(.users).log().contains(platform.apiKey), "the API key is never logged")
             #expect(!platform.process(.users).log().contains(platform.serviceSecret), "the service secret is never logged")
         }
+    }
+
+    /// Another users process on the platform's database, ready, with its own drain.
+    private static func secondReplica(of platform: TestPlatform, drainSeconds: Int, log: String) async throws -> ServiceProcess {
+        var environment = platform.process(.users).environment
+        let port = try Shell.freePort()
+        environment["ROSTER_HTTP_PORT"] = "\(port)"
+        environment["ROSTER_BOOTSTRAP_API_KEY"] = nil
+        environment["ROSTER_SERVICE_DRAIN_SECONDS"] = "\(drainSeconds)"
+        let replica = ServiceProcess(service: .users, port: port, logFile: platform.directory.appendingPathComponent(log), environment: environment)
+        try replica.start()
+        try await replica.waitUntilReady(http: platform.http)
+        return replica
     }
 }

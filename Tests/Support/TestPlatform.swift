@@ -106,6 +106,11 @@ public final class TestPlatform: @unchecked Sendable {
         throw TestSetupError("the gateway did not start: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
     }
 
+    /// What the gateway wrote so far: its JSON access log lines and its errors.
+    public func gatewayLog() -> String {
+        (try? String(contentsOf: self.directory.appendingPathComponent("gateway/stdout.log"), encoding: .utf8)) ?? ""
+    }
+
     /// Stops every process, drops the database and removes the folder.
     public func shutdown() async {
         if let gateway, gateway.isRunning {

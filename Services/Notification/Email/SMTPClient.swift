@@ -60,14 +60,14 @@ struct SMTPClient: Sendable {
             }
         try await channel.executeThenClose { inbound, outbound in
             var session = Session(replies: inbound.makeAsyncIterator(), outbound: outbound)
-            try await session.expect(220, after: "connect")
-            var capabilities = try await session.command("EHLO \(Self.heloName)", expect: 250, name: "EHLO")
+            try await session.expect(220, after: .connect)
+            var capabilities = try await session.command("EHLO \(Self.heloName)", expect: 250, name: .ehlo)
             if settings.security == .starttls, let tls {
                 guard capabilities.contains(where: { $0.uppercased().hasPrefix("STARTTLS") }) else { throw SMTPError.startTLSUnavailable }
                 try await channel.channel.eventLoop.submit {
                     try channel.channel.pipeline.syncOperations.handler(type: StartTLSGuard.self).arm()
                 }.get()
-                _ = try await session.command("STARTTLS", expect: 220, name: "STARTTLS")
+                _ = try await session.command("STARTTLS", expect: 220, name: .startTLS)
                 try await channel.channel.eventLoop.submit {
                     let pipeline = channel.channel.pipeline.syncOperations
                     let guardHandler = try pipeline.handler(type: StartTLSGuard.self)
@@ -75,17 +75,17 @@ struct SMTPClient: Sendable {
                     try pipeline.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: hostname), position: .first)
                     guardHandler.handshakeStarts()
                 }.get()
-                capabilities = try await session.command("EHLO \(Self.heloName)", expect: 250, name: "EHLO")
+                capabilities = try await session.command("EHLO \(Self.heloName)", expect: 250, name: .ehlo)
             }
             if let username = settings.username, let password = settings.password {
                 let credentials = Data("\u{0}\(username)\u{0}\(password)".utf8).base64EncodedString()
-                _ = try await session.command("AUTH PLAIN \(credentials)", expect: 235, name: "AUTH")
+                _ = try await session.command("AUTH PLAIN \(credentials)", expect: 235, name: .auth)
             }
-            _ = try await session.command("MAIL FROM:<\(EmailMessage.address(of: message.from))>", expect: 250, name: "MAIL FROM")
-            _ = try await session.command("RCPT TO:<\(message.to)>", expect: [250, 251], name: "RCPT TO")
-            _ = try await session.command("DATA", expect: 354, name: "DATA")
+            _ = try await session.command("MAIL FROM:<\(EmailMessage.address(of: message.from))>", expect: 250, name: .mailFrom)
+            _ = try await session.command("RCPT TO:<\(message.to)>", expect: [250, 251], name: .recipient)
+            _ = try await session.command("DATA", expect: 354, name: .data)
             try await session.write(Self.dotStuffed(message.rendered()) + ".\r\n")
-            try await session.expect(250, after: "the message")
+            try await session.expect(250, after: .message)
             // Accepted: the send is done. QUIT is not waited for, so a server slow to answer it
             // cannot turn a delivered message into a timeout and a second copy.
             try? await session.write("QUIT\r\n")
@@ -107,12 +107,12 @@ struct SMTPClient: Sendable {
         var replies: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
         let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
 
-        mutating func command(_ line: String, expect codes: Set<Int>, name: String) async throws -> [String] {
+        mutating func command(_ line: String, expect codes: Set<Int>, name: SMTPStep) async throws -> [String] {
             try await self.write(line + "\r\n")
             return try await self.expect(codes, after: name)
         }
 
-        mutating func command(_ line: String, expect code: Int, name: String) async throws -> [String] {
+        mutating func command(_ line: String, expect code: Int, name: SMTPStep) async throws -> [String] {
             try await self.command(line, expect: [code], name: name)
         }
 
@@ -121,13 +121,13 @@ struct SMTPClient: Sendable {
         }
 
         @discardableResult
-        mutating func expect(_ code: Int, after step: String) async throws -> [String] {
+        mutating func expect(_ code: Int, after step: SMTPStep) async throws -> [String] {
             try await self.expect([code], after: step)
         }
 
         /// Reads one reply (all its lines); throws unless its code is one of `codes`.
         @discardableResult
-        mutating func expect(_ codes: Set<Int>, after step: String) async throws -> [String] {
+        mutating func expect(_ codes: Set<Int>, after step: SMTPStep) async throws -> [String] {
             var lines: [String] = []
             while true {
                 guard var buffer = try await self.replies.next() else { throw SMTPError.closed(after: step) }
@@ -137,7 +137,7 @@ struct SMTPClient: Sendable {
                 if line.count > 3, line[line.index(line.startIndex, offsetBy: 3)] == "-" { continue }
                 guard codes.contains(code) else {
                     // The AUTH reply may echo what was sent; it stays out of errors (and `last_error`).
-                    throw SMTPError.rejected(step: step, code: code, reply: step == "AUTH" ? "" : String(line.prefix(200)))
+                    throw SMTPError.rejected(step: step, code: code, reply: step == .auth ? "" : String(line.prefix(200)))
                 }
                 return lines
             }
@@ -145,14 +145,28 @@ struct SMTPClient: Sendable {
     }
 }
 
+/// A step of the SMTP conversation, named in errors by its command.
+enum SMTPStep: String, CustomStringConvertible, Sendable {
+    case connect
+    case ehlo = "EHLO"
+    case startTLS = "STARTTLS"
+    case auth = "AUTH"
+    case mailFrom = "MAIL FROM"
+    case recipient = "RCPT TO"
+    case data = "DATA"
+    case message = "the message"
+
+    var description: String { self.rawValue }
+}
+
 /// Why an SMTP send failed (no credentials or message content in any case).
 enum SMTPError: Error, CustomStringConvertible {
     case timedOut
-    case closed(after: String)
-    case malformedReply(after: String)
+    case closed(after: SMTPStep)
+    case malformedReply(after: SMTPStep)
     case startTLSUnavailable
     case plaintextAfterStartTLS
-    case rejected(step: String, code: Int, reply: String)
+    case rejected(step: SMTPStep, code: Int, reply: String)
 
     /// A 5xx answer (RFC 5321 §4.2.1, "permanent negative completion") to the recipient or to
     /// the message itself, such as 550 for an unknown mailbox: sending this message again would
@@ -161,7 +175,7 @@ enum SMTPError: Error, CustomStringConvertible {
     /// those are retried.
     var isPermanent: Bool {
         guard case .rejected(let step, let code, _) = self else { return false }
-        return (step == "RCPT TO" || step == "the message") && (500..<600).contains(code) && code != 552
+        return (step == .recipient || step == .message) && (500..<600).contains(code) && code != 552
     }
 
     var description: String {

@@ -70,6 +70,9 @@ public enum ErrorMapping {
                     metadata: ["sqlstate": "\(database.serverInfo?[.sqlState] ?? "-")", "error.code": "\(database.code)"])
             }
             return problem
+        case is CancellationError:
+            // Requests are cancelled only when the drain of a stopping service runs out.
+            return .unavailable("The service is stopping; retry the request.")
         case let limited as TooManyRequests:
             return limited.problem
         case let call as InternalCallError:

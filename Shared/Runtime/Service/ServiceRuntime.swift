@@ -154,9 +154,10 @@ public final class ServiceRuntime: Sendable {
         OperationalRoutes.registerInternal(on: self.internalGroup(plan.router), runtime: self, consumer: plan.consumer)
 
         var services: [any Service] = [
-            self.postgres, self.hub, Maintenance(client: self.postgres, startup: self.startup, logger: self.logger),
+            PostgresClientService(client: self.postgres), self.hub,
+            Maintenance(client: self.postgres, startup: self.startup, logger: self.logger),
         ]
-        if self.readPostgres !== self.postgres { services.append(self.readPostgres) }
+        if self.readPostgres !== self.postgres { services.append(PostgresClientService(client: self.readPostgres)) }
         if let outbox = plan.outbox {
             services.append(
                 OutboxDispatcher(
