@@ -86,6 +86,7 @@ import Testing
             _ = await upload.value
             #expect(!replica.log().contains("Fatal error"), "\(replica.log().suffix(1500))")
             #expect(!replica.log().contains("unhandled error"), "the cut-off request is a 503, not a 500")
+            #expect(replica.log().contains("\"http.path\":\"/api/v1/users/import\",\"http.status\":\"503\""))
             #expect(replica.log().contains("\"msg\":\"stopped\""), "\(replica.log().suffix(800))")
             #expect(status == 0 || status == 1, "exit status \(status)")
             #expect(try platform.database.count("SELECT count(*) FROM users.user_imports") == 0, "nothing staged")

@@ -85,7 +85,7 @@ public final class TestPlatform: @unchecked Sendable {
         let nginx = Process()
         nginx.executableURL = URL(fileURLWithPath: FileManager.default.fileExists(atPath: "/usr/sbin/nginx") ? "/usr/sbin/nginx" : "/usr/bin/nginx")
         nginx.arguments = ["-p", out.path, "-c", out.appendingPathComponent("nginx.conf").path]
-        let log = out.appendingPathComponent("stdout.log")
+        let log = self.gatewayLogFile
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         let handle = try FileHandle(forWritingTo: log)
         nginx.standardOutput = handle
@@ -106,9 +106,12 @@ public final class TestPlatform: @unchecked Sendable {
         throw TestSetupError("the gateway did not start: \((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
     }
 
+    /// Where the gateway's output goes.
+    private var gatewayLogFile: URL { self.directory.appendingPathComponent("gateway/stdout.log") }
+
     /// What the gateway wrote so far: its JSON access log lines and its errors.
     public func gatewayLog() -> String {
-        (try? String(contentsOf: self.directory.appendingPathComponent("gateway/stdout.log"), encoding: .utf8)) ?? ""
+        (try? String(contentsOf: self.gatewayLogFile, encoding: .utf8)) ?? ""
     }
 
     /// Stops every process, drops the database and removes the folder.

@@ -11,23 +11,22 @@ import Synchronization
 /// `COPY` (a precondition failure in its state machine), so a stop during an import's staging
 /// crashed the process. A cancelled copy stops at its next write (PostgresNIO checks) and
 /// PostgreSQL rolls it back within milliseconds; after a cancellation the pool is closed
-/// `grace` later. A graceful shutdown on its own (the drain did not run out) reaches the pool
+/// `grace` (2 s) later. A graceful shutdown on its own (the drain did not run out) reaches the pool
 /// only after the server and the workers have finished, and closes it at once.
 struct PostgresClientService: Service {
     let client: PostgresClient
-    var grace: Duration = .seconds(2)
+    static let grace: Duration = .seconds(2)
 
     func run() async {
         // Detached: neither the group's cancellation nor its graceful shutdown reaches the pool
         // but through `stop`.
         let client = self.client
         let stop = PoolStop(Task.detached { await client.run() })
-        let grace = self.grace
         await withGracefulShutdownHandler {
             await withTaskCancellationHandler {
                 await stop.pool.value
             } onCancel: {
-                stop.after(grace)
+                stop.after(Self.grace)
             }
         } onGracefulShutdown: {
             stop.after(.zero)
